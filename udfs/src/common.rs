@@ -1,0 +1,198 @@
+//! Plumbing shared by the stage UDFs: stage identity for errors, `handleInvalid`, argument
+//! access, and the equality/hash convention.
+
+use std::collections::hash_map::DefaultHasher;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArrayType};
+use arrow::datatypes::DataType;
+use datafusion::common::{DataFusionError, Result, exec_err};
+use datafusion::logical_expr::ColumnarValue;
+
+/// Which fitted stage a UDF computes, named in every error it raises.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StageRef {
+    /// The stage's uid (Spark's `Identifiable.uid`, MLeap's node name).
+    pub uid: Arc<str>,
+    /// Spark's short class name, e.g. `StringIndexerModel`.
+    pub class: Arc<str>,
+}
+
+impl StageRef {
+    /// A stage reference.
+    pub fn new(uid: impl Into<Arc<str>>, class: impl Into<Arc<str>>) -> Self {
+        Self {
+            uid: uid.into(),
+            class: class.into(),
+        }
+    }
+
+    /// An execution error for `row` (index in the evaluated batch) of `column`.
+    pub fn error(&self, column: &str, row: usize, message: impl Into<String>) -> DataFusionError {
+        DataFusionError::External(Box::new(StageError {
+            stage: self.clone(),
+            column: column.to_string(),
+            row,
+            message: message.into(),
+        }))
+    }
+}
+
+impl fmt::Display for StageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} '{}'", self.class, self.uid)
+    }
+}
+
+/// A row that a stage cannot transform: what Spark would fail the job with.
+///
+/// `row` is the index within the batch the UDF was evaluated on; callers that know where the
+/// batch came from (an HTTP request's records) translate it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{stage} on column '{column}': {message}")]
+pub struct StageError {
+    /// The stage that failed.
+    pub stage: StageRef,
+    /// The input column holding the offending value.
+    pub column: String,
+    /// Row index within the evaluated batch.
+    pub row: usize,
+    /// What is wrong, in Spark's words where Spark has them.
+    pub message: String,
+}
+
+impl StageError {
+    /// Finds a `StageError` at the root of a DataFusion error chain.
+    pub fn find(err: &DataFusionError) -> Option<&StageError> {
+        let mut cur = err;
+        loop {
+            match cur {
+                DataFusionError::External(e) => return e.downcast_ref::<StageError>(),
+                DataFusionError::Context(_, inner) => cur = inner,
+                DataFusionError::Shared(inner) => cur = inner,
+                DataFusionError::ArrowError(inner, _) => {
+                    if let arrow::error::ArrowError::ExternalError(e) = inner.as_ref() {
+                        if let Some(d) = e.downcast_ref::<DataFusionError>() {
+                            cur = d;
+                            continue;
+                        }
+                        return e.downcast_ref::<StageError>();
+                    }
+                    return None;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// Spark's `handleInvalid` param: what a stage does with a value it cannot transform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HandleInvalid {
+    /// Fail (Spark's default).
+    Error,
+    /// Drop the row. UDFs return null for such rows and the compiled plan filters them out.
+    Skip,
+    /// Keep the row with a designated value (an extra index, NaN, an extra category).
+    Keep,
+}
+
+impl HandleInvalid {
+    /// Parses Spark's param value (`error`, `skip`, `keep`; case-insensitive as Spark is).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "error" => Some(Self::Error),
+            "skip" => Some(Self::Skip),
+            "keep" => Some(Self::Keep),
+            _ => None,
+        }
+    }
+
+    /// The param value as Spark writes it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Skip => "skip",
+            Self::Keep => "keep",
+        }
+    }
+}
+
+/// A 64-bit fingerprint of a UDF's parameters, so two UDFs with the same name but different
+/// fitted values never compare equal (DataFusion uses UDF equality for common subexpressions).
+pub fn fingerprint(f: impl FnOnce(&mut DefaultHasher)) -> u64 {
+    let mut h = DefaultHasher::new();
+    f(&mut h);
+    h.finish()
+}
+
+/// Hashes a float slice by bit pattern.
+pub fn hash_f64s(h: &mut DefaultHasher, values: &[f64]) {
+    values.len().hash(h);
+    for v in values {
+        v.to_bits().hash(h);
+    }
+}
+
+/// Implements `PartialEq`, `Eq` and `Hash` for a UDF struct through its `name` and
+/// `fingerprint` fields.
+#[macro_export]
+macro_rules! udf_identity {
+    ($t:ty) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.name == other.name && self.fingerprint == other.fingerprint
+            }
+        }
+        impl Eq for $t {}
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.name.hash(state);
+                self.fingerprint.hash(state);
+            }
+        }
+    };
+}
+
+/// Converts the arguments to arrays of `rows` rows (scalars are broadcast).
+pub fn arrays(args: &[ColumnarValue], rows: usize) -> Result<Vec<ArrayRef>> {
+    args.iter().map(|a| a.to_array(rows)).collect()
+}
+
+/// The argument as a `Float64Array`, or an internal error naming the UDF.
+pub fn as_f64<'a>(udf: &str, a: &'a ArrayRef) -> Result<&'a Float64Array> {
+    match a.data_type() {
+        DataType::Float64 => Ok(a.as_primitive()),
+        other => exec_err!("{udf}: expected a Float64 argument, got {other}"),
+    }
+}
+
+/// True for the three Arrow string encodings DataFusion produces.
+pub fn is_string_type(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// Calls `f(row, value)` for every row of a string array of any encoding.
+pub fn for_each_str<'a>(
+    udf: &str,
+    a: &'a ArrayRef,
+    mut f: impl FnMut(usize, Option<&'a str>) -> Result<()>,
+) -> Result<()> {
+    fn run<'a, A: StringArrayType<'a>>(
+        a: A,
+        f: &mut impl FnMut(usize, Option<&'a str>) -> Result<()>,
+    ) -> Result<()> {
+        for (i, v) in a.iter().enumerate() {
+            f(i, v)?;
+        }
+        Ok(())
+    }
+    match a.data_type() {
+        DataType::Utf8 => run(a.as_string::<i32>(), &mut f),
+        DataType::LargeUtf8 => run(a.as_string::<i64>(), &mut f),
+        DataType::Utf8View => run(a.as_string_view(), &mut f),
+        other => exec_err!("{udf}: expected a string argument, got {other}"),
+    }
+}

@@ -1,0 +1,297 @@
+//! VectorAssembler: concatenate numeric and vector columns into one vector.
+//!
+//! # Null Handling
+//! Spark's `assemble`: a NaN or null scalar, or a null vector, fails under `handleInvalid =
+//! error`. Under `keep`, a null contributes NaN for each of its positions (its width must be
+//! known: 1 for a scalar, the column's vector size otherwise) and a NaN scalar stays NaN. Under
+//! `skip` the row yields null here and the compiled plan drops it (Spark's `na.drop` on the
+//! input columns: nulls, and NaN in numeric columns). NaN inside a vector is never invalid.
+//! The result is Spark's `Vectors.sparse(n, indices, values).compressed`: sparse when
+//! `1.5 * (nnz + 1) < n`, otherwise dense.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::common::{HandleInvalid, StageRef, arrays, fingerprint};
+use crate::vector::{VectorArray, VectorBuilder, is_vector_type, vector_data_type};
+
+/// One input of the assembler: its column name and, for vectors, the width if known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AssemblerInput {
+    /// Input column name (for error messages).
+    pub column: String,
+    /// `None` for a numeric column; `Some(width)` for a vector column (`Some(None)` when the
+    /// width is not known before reading the data).
+    pub vector_size: Option<Option<usize>>,
+}
+
+/// `VectorAssembler`: `(double | vector)* → vector`.
+#[derive(Debug)]
+pub struct VectorAssemblerUdf {
+    name: String,
+    signature: Signature,
+    stage: StageRef,
+    inputs: Vec<AssemblerInput>,
+    handle_invalid: HandleInvalid,
+    fingerprint: u64,
+}
+
+crate::udf_identity!(VectorAssemblerUdf);
+
+enum Arg<'a> {
+    Scalar(&'a Float64Array),
+    Vector(VectorArray<'a>),
+}
+
+impl VectorAssemblerUdf {
+    /// A UDF named `name` assembling `inputs` (in order) for `stage`.
+    pub fn new(
+        name: impl Into<String>,
+        stage: StageRef,
+        inputs: Vec<AssemblerInput>,
+        handle_invalid: HandleInvalid,
+    ) -> Self {
+        let fingerprint = fingerprint(|h| {
+            use std::hash::Hash;
+            inputs.hash(h);
+            handle_invalid.hash(h);
+        });
+        Self {
+            name: name.into(),
+            signature: Signature::variadic_any(Volatility::Immutable),
+            stage,
+            inputs,
+            handle_invalid,
+            fingerprint,
+        }
+    }
+
+    /// The output width when every input width is known.
+    pub fn output_size(inputs: &[AssemblerInput]) -> Option<usize> {
+        inputs
+            .iter()
+            .map(|i| match i.vector_size {
+                None => Some(1),
+                Some(s) => s,
+            })
+            .sum()
+    }
+
+    fn invalid(&self, k: usize, row: usize, what: &str) -> datafusion::common::DataFusionError {
+        self.stage.error(
+            &self.inputs[k].column,
+            row,
+            format!(
+                "Encountered {what} while assembling a row with handleInvalid = \"error\". \
+                 Consider removing {what}s from dataset or using handleInvalid = \"keep\" or \
+                 \"skip\"."
+            ),
+        )
+    }
+}
+
+impl ScalarUDFImpl for VectorAssemblerUdf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(vector_data_type())
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        if args.arg_fields.len() != self.inputs.len() {
+            return plan_err!(
+                "{}: {} expects {} inputs, got {}",
+                self.name,
+                self.stage,
+                self.inputs.len(),
+                args.arg_fields.len()
+            );
+        }
+        for (f, input) in args.arg_fields.iter().zip(&self.inputs) {
+            let ok = match input.vector_size {
+                None => f.data_type() == &DataType::Float64,
+                Some(_) => is_vector_type(f.data_type()),
+            };
+            if !ok {
+                return plan_err!(
+                    "{}: {} input '{}' has unsupported type {}",
+                    self.name,
+                    self.stage,
+                    input.column,
+                    f.data_type()
+                );
+            }
+        }
+        Ok(Arc::new(Field::new(&self.name, vector_data_type(), true)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let input: Vec<ArrayRef> = arrays(&args.args, args.number_rows)?;
+        let mut cols = Vec::with_capacity(input.len());
+        for a in &input {
+            if a.data_type() == &DataType::Float64 {
+                cols.push(Arg::Scalar(a.as_primitive::<Float64Type>()));
+            } else if is_vector_type(a.data_type()) {
+                cols.push(Arg::Vector(VectorArray::try_new(a.as_ref())?));
+            } else {
+                return exec_err!("{}: unsupported input type {}", self.name, a.data_type());
+            }
+        }
+        let rows = args.number_rows;
+        let width = Self::output_size(&self.inputs).unwrap_or(8);
+        let mut out = VectorBuilder::with_capacity(rows, width);
+        let mut indices: Vec<i32> = Vec::with_capacity(width);
+        let mut values: Vec<f64> = Vec::with_capacity(width);
+        let keep = self.handle_invalid == HandleInvalid::Keep;
+        'rows: for row in 0..rows {
+            indices.clear();
+            values.clear();
+            let mut at: usize = 0;
+            for (k, col) in cols.iter().enumerate() {
+                let width_if_null = match col {
+                    Arg::Scalar(a) if a.is_valid(row) => {
+                        let v = a.value(row);
+                        if v.is_nan() {
+                            match self.handle_invalid {
+                                HandleInvalid::Error => return Err(self.invalid(k, row, "NaN")),
+                                HandleInvalid::Skip => {
+                                    out.push_null();
+                                    continue 'rows;
+                                }
+                                HandleInvalid::Keep => {}
+                            }
+                        }
+                        if v != 0.0 {
+                            indices.push(at as i32);
+                            values.push(v);
+                        }
+                        at += 1;
+                        continue;
+                    }
+                    Arg::Scalar(_) => Some(1),
+                    Arg::Vector(va) => match va
+                        .value(row)
+                        .map_err(|e| self.stage.error(&self.inputs[k].column, row, e.to_string()))?
+                    {
+                        Some(v) => {
+                            v.for_each_active(|i, x| {
+                                if x != 0.0 {
+                                    indices.push((at + i) as i32);
+                                    values.push(x);
+                                }
+                            });
+                            at += v.size();
+                            continue;
+                        }
+                        None => self.inputs[k].vector_size.flatten(),
+                    },
+                };
+                // a null input
+                match self.handle_invalid {
+                    HandleInvalid::Error => return Err(self.invalid(k, row, "null")),
+                    HandleInvalid::Skip => {
+                        out.push_null();
+                        continue 'rows;
+                    }
+                    HandleInvalid::Keep => {}
+                }
+                debug_assert!(keep);
+                let Some(n) = width_if_null else {
+                    return Err(self.stage.error(
+                        &self.inputs[k].column,
+                        row,
+                        "Can not infer the length of a null vector with handleInvalid = \"keep\": \
+                         the column's vector size is unknown (Spark needs VectorSizeHint \
+                         metadata here too)",
+                    ));
+                };
+                for i in 0..n {
+                    indices.push((at + i) as i32);
+                    values.push(f64::NAN);
+                }
+                at += n;
+            }
+            out.push_compressed(at, &indices, &values);
+        }
+        Ok(ColumnarValue::Array(out.finish_array()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::invoke;
+    use crate::vector::{VectorRef, dense_vectors};
+
+    fn udf(h: HandleInvalid) -> VectorAssemblerUdf {
+        let inputs = vec![
+            AssemblerInput {
+                column: "a".into(),
+                vector_size: None,
+            },
+            AssemblerInput {
+                column: "v".into(),
+                vector_size: Some(Some(2)),
+            },
+        ];
+        VectorAssemblerUdf::new("va", StageRef::new("va_1", "VectorAssembler"), inputs, h)
+    }
+
+    fn inputs() -> Vec<ArrayRef> {
+        vec![
+            Arc::new(Float64Array::from(vec![
+                Some(1.0),
+                Some(f64::NAN),
+                None,
+                Some(0.0),
+            ])),
+            Arc::new(dense_vectors([
+                Some(&[2.0, 3.0][..]),
+                Some(&[0.0, 4.0][..]),
+                Some(&[5.0, 6.0][..]),
+                None,
+            ])),
+        ]
+    }
+
+    #[test]
+    fn keep_fills_nan() {
+        let out = invoke(&udf(HandleInvalid::Keep), inputs()).unwrap();
+        let v = VectorArray::try_new(&out).unwrap();
+        assert_eq!(
+            v.value(0).unwrap(),
+            Some(VectorRef::Dense(&[1.0, 2.0, 3.0]))
+        );
+        let r1 = v.value(1).unwrap().unwrap().to_dense();
+        assert!(r1[0].is_nan() && r1[1] == 0.0 && r1[2] == 4.0);
+        let r2 = v.value(2).unwrap().unwrap().to_dense();
+        assert!(r2[0].is_nan() && r2[1] == 5.0);
+        let r3 = v.value(3).unwrap().unwrap().to_dense();
+        assert!(r3[0] == 0.0 && r3[1].is_nan() && r3[2].is_nan());
+    }
+
+    #[test]
+    fn skip_nulls_rows_and_error_names_column() {
+        let out = invoke(&udf(HandleInvalid::Skip), inputs()).unwrap();
+        assert_eq!(out.null_count(), 3);
+        let e = invoke(&udf(HandleInvalid::Error), inputs())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("on column 'a'") && e.contains("Encountered NaN"),
+            "{e}"
+        );
+    }
+}
