@@ -21,14 +21,15 @@ use datafusion::logical_expr::{
 use crate::common::{HandleInvalid, StageRef, arrays, fingerprint};
 use crate::vector::{VectorArray, VectorBuilder, is_vector_type, vector_data_type};
 
-/// One input of the assembler: its column name and, for vectors, the width if known.
+/// One input of the assembler. Whether it is a number or a vector is decided by the argument's
+/// type when the UDF runs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AssemblerInput {
     /// Input column name (for error messages).
     pub column: String,
-    /// `None` for a numeric column; `Some(width)` for a vector column (`Some(None)` when the
-    /// width is not known before reading the data).
-    pub vector_size: Option<Option<usize>>,
+    /// For a vector column, its width when known before reading data: the number of NaNs a
+    /// null contributes under `handleInvalid = keep`.
+    pub vector_size: Option<usize>,
 }
 
 /// `VectorAssembler`: `(double | vector)* → vector`.
@@ -72,17 +73,6 @@ impl VectorAssemblerUdf {
         }
     }
 
-    /// The output width when every input width is known.
-    pub fn output_size(inputs: &[AssemblerInput]) -> Option<usize> {
-        inputs
-            .iter()
-            .map(|i| match i.vector_size {
-                None => Some(1),
-                Some(s) => s,
-            })
-            .sum()
-    }
-
     fn invalid(&self, k: usize, row: usize, what: &str) -> datafusion::common::DataFusionError {
         self.stage.error(
             &self.inputs[k].column,
@@ -120,10 +110,7 @@ impl ScalarUDFImpl for VectorAssemblerUdf {
             );
         }
         for (f, input) in args.arg_fields.iter().zip(&self.inputs) {
-            let ok = match input.vector_size {
-                None => f.data_type() == &DataType::Float64,
-                Some(_) => is_vector_type(f.data_type()),
-            };
+            let ok = f.data_type() == &DataType::Float64 || is_vector_type(f.data_type());
             if !ok {
                 return plan_err!(
                     "{}: {} input '{}' has unsupported type {}",
@@ -150,7 +137,7 @@ impl ScalarUDFImpl for VectorAssemblerUdf {
             }
         }
         let rows = args.number_rows;
-        let width = Self::output_size(&self.inputs).unwrap_or(8);
+        let width = self.inputs.iter().map(|i| i.vector_size.unwrap_or(1)).sum();
         let mut out = VectorBuilder::with_capacity(rows, width);
         let mut indices: Vec<i32> = Vec::with_capacity(width);
         let mut values: Vec<f64> = Vec::with_capacity(width);
@@ -195,7 +182,7 @@ impl ScalarUDFImpl for VectorAssemblerUdf {
                             at += v.size();
                             continue;
                         }
-                        None => self.inputs[k].vector_size.flatten(),
+                        None => self.inputs[k].vector_size,
                     },
                 };
                 // a null input
@@ -243,7 +230,7 @@ mod tests {
             },
             AssemblerInput {
                 column: "v".into(),
-                vector_size: Some(Some(2)),
+                vector_size: Some(2),
             },
         ];
         VectorAssemblerUdf::new("va", StageRef::new("va_1", "VectorAssembler"), inputs, h)

@@ -1,0 +1,372 @@
+//! Compiling stages into DataFusion plans.
+//!
+//! [`plan_steps`] walks the stages in order, asks each for its [`StagePlan`] against the
+//! columns available at that point, type-checks every layer through DataFusion's own planner,
+//! and records the result as a list of [`Step`]s. The steps then lower two ways:
+//!
+//! * [`apply_steps`]: a `LogicalPlan` (projections and filters over any input plan) — the path
+//!   for files, SQL and embedding, where DataFusion streams, parallelises and optimises;
+//! * [`CompiledPipeline`]: physical expressions evaluated directly on a `RecordBatch`, stage by
+//!   stage — the path for request/response scoring, with no planning per call.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, RecordBatchOptions};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{Schema, SchemaRef};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, DFSchema, DFSchemaRef};
+use datafusion::execution::context::ExecutionProps;
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan, LogicalPlanBuilder, ScalarUDF};
+use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
+use ember_udfs::StageError;
+
+use crate::error::{EmberError, Result};
+use crate::stage::{ColumnSpec, Stage, StageContext, short_class};
+
+/// One step of a compiled pipeline, relative to the schema before it.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Append the named columns, computed from the columns before the step.
+    Project {
+        /// Schema before the step.
+        input: DFSchemaRef,
+        /// Schema after the step.
+        output: DFSchemaRef,
+        /// New columns.
+        columns: Vec<(String, Expr)>,
+    },
+    /// Keep the rows where the predicate is true.
+    Filter {
+        /// Schema before (and after) the step.
+        input: DFSchemaRef,
+        /// The predicate.
+        predicate: Expr,
+    },
+}
+
+/// The pipeline compiled against one input schema.
+#[derive(Debug, Clone)]
+pub struct PipelineSteps {
+    /// The input schema.
+    pub input: DFSchemaRef,
+    /// The output schema.
+    pub output: DFSchemaRef,
+    /// Steps, each tagged with the index of the stage it belongs to.
+    pub steps: Vec<(usize, Step)>,
+}
+
+impl PipelineSteps {
+    /// Every UDF the steps call, once each.
+    pub fn udfs(&self) -> Vec<Arc<ScalarUDF>> {
+        let mut out: Vec<Arc<ScalarUDF>> = Vec::new();
+        let mut visit = |e: &Expr| {
+            let _ = e.apply(|node| {
+                if let Expr::ScalarFunction(f) = node {
+                    if !out.iter().any(|u| u.name() == f.func.name()) {
+                        out.push(Arc::clone(&f.func));
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            });
+        };
+        for (_, step) in &self.steps {
+            match step {
+                Step::Project { columns, .. } => columns.iter().for_each(|(_, e)| visit(e)),
+                Step::Filter { predicate, .. } => visit(predicate),
+            }
+        }
+        out
+    }
+}
+
+fn empty(schema: &DFSchemaRef) -> LogicalPlan {
+    LogicalPlan::EmptyRelation(EmptyRelation {
+        produce_one_row: false,
+        schema: Arc::clone(schema),
+    })
+}
+
+fn all_columns(schema: &DFSchema) -> Vec<Expr> {
+    schema
+        .iter()
+        .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
+        .collect()
+}
+
+fn project(
+    plan: LogicalPlan,
+    columns: &[(String, Expr)],
+) -> datafusion::error::Result<LogicalPlan> {
+    let mut exprs = all_columns(plan.schema());
+    exprs.extend(columns.iter().map(|(n, e)| e.clone().alias(n)));
+    LogicalPlanBuilder::from(plan).project(exprs)?.build()
+}
+
+/// Compiles `stages` against `input`.
+pub fn plan_steps(stages: &[Arc<dyn Stage>], input: DFSchemaRef) -> Result<PipelineSteps> {
+    let mut schema = Arc::clone(&input);
+    let mut produced: HashMap<String, ColumnSpec> = HashMap::new();
+    let mut steps = Vec::new();
+    for (i, stage) in stages.iter().enumerate() {
+        let ctx = StageContext {
+            schema: &schema,
+            produced: &produced,
+            uid: stage.uid(),
+            class: stage.class(),
+        };
+        let plan = stage.compile(&ctx)?;
+        let compile_err =
+            |column: &str, e: datafusion::error::DataFusionError| EmberError::Compile {
+                uid: stage.uid().to_string(),
+                class: stage.class().to_string(),
+                column: column.to_string(),
+                message: e.strip_backtrace(),
+            };
+        for layer in plan.layers {
+            for (name, _) in &layer {
+                if schema.fields().iter().any(|f| f.name() == name) {
+                    return Err(ctx_error(
+                        stage.as_ref(),
+                        name,
+                        "output column already exists",
+                    ));
+                }
+            }
+            let first = layer.first().map(|(n, _)| n.clone()).unwrap_or_default();
+            let after = project(empty(&schema), &layer).map_err(|e| compile_err(&first, e))?;
+            let output = Arc::clone(after.schema());
+            steps.push((
+                i,
+                Step::Project {
+                    input: Arc::clone(&schema),
+                    output: Arc::clone(&output),
+                    columns: layer,
+                },
+            ));
+            schema = output;
+        }
+        if let Some(predicate) = plan.filter {
+            LogicalPlanBuilder::from(empty(&schema))
+                .filter(predicate.clone())
+                .and_then(|b| b.build())
+                .map_err(|e| compile_err("", e))?;
+            steps.push((
+                i,
+                Step::Filter {
+                    input: Arc::clone(&schema),
+                    predicate,
+                },
+            ));
+        }
+        let lookup = |n: &str| produced.get(n).cloned();
+        let outputs = stage.outputs(&lookup);
+        for o in outputs {
+            produced.insert(o.name.clone(), o);
+        }
+    }
+    Ok(PipelineSteps {
+        input,
+        output: schema,
+        steps,
+    })
+}
+
+fn ctx_error(stage: &dyn Stage, column: &str, message: &str) -> EmberError {
+    EmberError::Compile {
+        uid: stage.uid().to_string(),
+        class: stage.class().to_string(),
+        column: column.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// Applies compiled steps on top of `plan` (whose schema must be the one they were compiled for).
+pub fn apply_steps(plan: LogicalPlan, steps: &PipelineSteps) -> Result<LogicalPlan> {
+    let mut plan = plan;
+    for (_, step) in &steps.steps {
+        plan = match step {
+            Step::Project { columns, .. } => project(plan, columns)?,
+            Step::Filter { predicate, .. } => LogicalPlanBuilder::from(plan)
+                .filter(predicate.clone())?
+                .build()?,
+        };
+    }
+    Ok(plan)
+}
+
+enum PhysicalStep {
+    Project {
+        exprs: Vec<Arc<dyn PhysicalExpr>>,
+        output: SchemaRef,
+    },
+    Filter {
+        predicate: Arc<dyn PhysicalExpr>,
+    },
+}
+
+/// A pipeline compiled for one input schema into physical expressions, evaluated directly on
+/// record batches: no planning per call. Build with [`crate::Pipeline::compile`].
+pub struct CompiledPipeline {
+    input: SchemaRef,
+    output: SchemaRef,
+    steps: Vec<PhysicalStep>,
+    stage_of_step: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for CompiledPipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledPipeline")
+            .field("input", &self.input)
+            .field("output", &self.output)
+            .field("steps", &self.steps.len())
+            .finish()
+    }
+}
+
+impl CompiledPipeline {
+    pub(crate) fn new(stages: &[Arc<dyn Stage>], steps: &PipelineSteps) -> Result<Self> {
+        let props = ExecutionProps::new();
+        let mut out = Vec::with_capacity(steps.steps.len());
+        let mut stage_of_step = Vec::with_capacity(steps.steps.len());
+        for (i, step) in &steps.steps {
+            let stage = &stages[*i];
+            stage_of_step.push((stage.uid().to_string(), stage.class().to_string()));
+            let physical = |e: &Expr, schema: &DFSchema| {
+                create_physical_expr(e, schema, &props, &PhysicalPlanningContext::default())
+                    .map_err(|err| EmberError::Compile {
+                        uid: stage.uid().to_string(),
+                        class: stage.class().to_string(),
+                        column: String::new(),
+                        message: err.strip_backtrace(),
+                    })
+            };
+            out.push(match step {
+                Step::Project {
+                    input,
+                    output,
+                    columns,
+                } => PhysicalStep::Project {
+                    exprs: columns
+                        .iter()
+                        .map(|(_, e)| physical(e, input))
+                        .collect::<Result<_>>()?,
+                    output: Arc::new(output.as_arrow().clone()),
+                },
+                Step::Filter { input, predicate } => PhysicalStep::Filter {
+                    predicate: physical(predicate, input)?,
+                },
+            });
+        }
+        Ok(Self {
+            input: Arc::new(steps.input.as_arrow().clone()),
+            output: Arc::new(steps.output.as_arrow().clone()),
+            steps: out,
+            stage_of_step,
+        })
+    }
+
+    /// The input schema this was compiled for.
+    pub fn input_schema(&self) -> &SchemaRef {
+        &self.input
+    }
+
+    /// The output schema: the input columns followed by every stage's outputs.
+    pub fn output_schema(&self) -> &SchemaRef {
+        &self.output
+    }
+
+    /// Transforms `batch`, which must have the input schema's column names and types. Rows a
+    /// stage drops (`handleInvalid = skip`) are absent from the result; a row a stage rejects
+    /// fails the call with [`EmberError::Row`] naming the row's index in `batch`.
+    pub fn evaluate(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let given = batch.schema();
+        if given.fields().len() != self.input.fields().len()
+            || given
+                .fields()
+                .iter()
+                .zip(self.input.fields())
+                .any(|(a, b)| a.name() != b.name() || a.data_type() != b.data_type())
+        {
+            return Err(EmberError::Data {
+                context: "transform".into(),
+                message: format!(
+                    "batch schema {given:?} differs from the compiled input schema {:?}",
+                    self.input
+                ),
+            });
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        let mut cur = RecordBatch::try_new_with_options(
+            Arc::clone(&self.input),
+            batch.columns().to_vec(),
+            &options,
+        )?;
+        // original row index of each surviving row, once a filter has dropped some
+        let mut rows: Option<Vec<usize>> = None;
+        for (k, step) in self.steps.iter().enumerate() {
+            match step {
+                PhysicalStep::Project { exprs, output } => {
+                    let n = cur.num_rows();
+                    let mut cols = cur.columns().to_vec();
+                    for e in exprs {
+                        let v = e
+                            .evaluate(&cur)
+                            .and_then(|v| v.into_array(n))
+                            .map_err(|err| self.locate(err, rows.as_deref(), k))?;
+                        cols.push(v);
+                    }
+                    let options = RecordBatchOptions::new().with_row_count(Some(n));
+                    cur = RecordBatch::try_new_with_options(Arc::clone(output), cols, &options)?;
+                }
+                PhysicalStep::Filter { predicate } => {
+                    let mask = predicate
+                        .evaluate(&cur)
+                        .and_then(|v| v.into_array(cur.num_rows()))
+                        .map_err(|err| self.locate(err, rows.as_deref(), k))?;
+                    let mask = mask.as_boolean();
+                    if mask.true_count() == cur.num_rows() {
+                        continue;
+                    }
+                    let kept: Vec<usize> = (0..cur.num_rows())
+                        .filter(|i| mask.is_valid(*i) && mask.value(*i))
+                        .map(|i| rows.as_ref().map_or(i, |r| r[i]))
+                        .collect();
+                    rows = Some(kept);
+                    cur = filter_record_batch(&cur, mask)?;
+                }
+            }
+        }
+        Ok(cur)
+    }
+
+    fn locate(
+        &self,
+        err: datafusion::error::DataFusionError,
+        rows: Option<&[usize]>,
+        step: usize,
+    ) -> EmberError {
+        match StageError::find(&err) {
+            Some(se) => EmberError::Row {
+                row: rows.and_then(|r| r.get(se.row).copied()).unwrap_or(se.row),
+                source: se.clone(),
+            },
+            None => {
+                let (uid, class) = &self.stage_of_step[step];
+                EmberError::Compile {
+                    uid: uid.clone(),
+                    class: short_class(class).to_string(),
+                    column: String::new(),
+                    message: err.strip_backtrace(),
+                }
+            }
+        }
+    }
+}
+
+/// A schema made of the given Arrow schema, unqualified.
+pub fn df_schema(schema: &Schema) -> Result<DFSchemaRef> {
+    Ok(Arc::new(DFSchema::try_from(schema.clone())?))
+}

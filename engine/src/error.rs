@@ -1,0 +1,148 @@
+//! Errors of loading, compiling and running a pipeline, each with the context needed to act on
+//! it: the file, the stage (uid and class), the column.
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+use ember_udfs::StageError;
+
+/// Result alias for ember-engine.
+pub type Result<T, E = EmberError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong between a model on disk and scored rows.
+#[derive(Debug, thiserror::Error)]
+pub enum EmberError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A model file is not what its format requires.
+    #[error("{path}: {message}")]
+    Format {
+        /// The offending file or directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The model uses a stage class (or MLeap op) ember does not implement.
+    #[error(
+        "stage '{uid}' has class {class}, which ember does not support{where_}; supported: {}",
+        supported.join(", ")
+    )]
+    UnsupportedStage {
+        /// The stage's uid.
+        uid: String,
+        /// Its class (Spark) or op name (MLeap).
+        class: String,
+        /// Extra location context (e.g. the MLeap bundle version).
+        where_: String,
+        /// What ember does support.
+        supported: Vec<String>,
+    },
+
+    /// A stage parameter or fitted value is missing or has a value ember cannot honour.
+    #[error("stage '{uid}' ({class}): param '{param}': {message}")]
+    Param {
+        /// The stage's uid.
+        uid: String,
+        /// Its class.
+        class: String,
+        /// The param or data field.
+        param: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The pipeline cannot be applied to the given input schema.
+    #[error("stage '{uid}' ({class}): column '{column}': {message}")]
+    Compile {
+        /// The stage's uid.
+        uid: String,
+        /// Its class.
+        class: String,
+        /// The column involved.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A row a stage cannot transform (Spark would fail the job), located in the input.
+    #[error("row {row}: {source}")]
+    Row {
+        /// Zero-based row index in the input given to the pipeline.
+        row: usize,
+        /// The stage's error.
+        #[source]
+        source: StageError,
+    },
+
+    /// Reading or writing data failed (malformed CSV or JSON, wrong types).
+    #[error("{context}: {message}")]
+    Data {
+        /// Where (file, line, column).
+        context: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// An error from DataFusion while planning or executing.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+
+    /// An error from Arrow.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    /// An error from the Parquet reader or writer.
+    #[error(transparent)]
+    Parquet(#[from] parquet::errors::ParquetError),
+}
+
+impl EmberError {
+    /// Shorthand for a [`EmberError::Format`] error.
+    pub fn format(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Self::Format {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The stage error at the root of this error, if a stage rejected a row.
+    pub fn stage_error(&self) -> Option<&StageError> {
+        match self {
+            EmberError::Row { source, .. } => Some(source),
+            EmberError::DataFusion(e) => StageError::find(e),
+            _ => None,
+        }
+    }
+
+    /// True when the error is caused by the data or request (a client mistake), as opposed to
+    /// the model or the machine.
+    pub fn is_data_error(&self) -> bool {
+        match self {
+            EmberError::Row { .. } | EmberError::Data { .. } | EmberError::Compile { .. } => true,
+            EmberError::DataFusion(e) => {
+                StageError::find(e).is_some()
+                    || matches!(
+                        e.find_root(),
+                        DataFusionError::ArrowError(..) | DataFusionError::Execution(_)
+                    )
+            }
+            EmberError::Arrow(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Wraps an I/O error with its path.
+pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> EmberError {
+    let path = path.into();
+    move |source| EmberError::Io { path, source }
+}

@@ -1,0 +1,320 @@
+//! The format-independent stage contract.
+//!
+//! A [`Stage`] is one fitted Spark ML transformer with its parameters already parsed (by the
+//! Spark-directory reader or the MLeap reader: two front ends, one implementation). It declares
+//! the columns it reads and writes, and compiles itself into DataFusion expressions over the
+//! columns available at its position in the pipeline. The compiler (see `compile.rs`) turns
+//! those expressions into a logical plan or into pre-compiled physical expressions.
+
+use std::collections::HashMap;
+use std::fmt::{self, Debug};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::{Column, DFSchema};
+use datafusion::logical_expr::{Expr, ScalarUDF, ScalarUDFImpl, cast};
+use ember_udfs::StageRef;
+use ember_udfs::cast::{CastToStringUdf, ToVectorUdf, castable_to_string, convertible_to_vector};
+use ember_udfs::common::is_string_type;
+use ember_udfs::vector::{is_vector_type, vector_data_type};
+
+use crate::error::{EmberError, Result};
+
+/// What a stage needs from an input column, or what it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    /// A string; numeric columns are cast to string with Spark's rules.
+    Text,
+    /// A double; other numeric types and booleans are cast.
+    Double,
+    /// A Spark ML vector.
+    Vector,
+    /// A double or a vector (VectorAssembler inputs).
+    DoubleOrVector,
+}
+
+impl ColumnType {
+    /// The Arrow type to read an untyped source (CSV text) column as.
+    pub fn read_type(&self) -> DataType {
+        match self {
+            ColumnType::Text | ColumnType::Vector => DataType::Utf8,
+            ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
+        }
+    }
+
+    /// The Arrow type of a value of this kind inside ember.
+    pub fn arrow_type(&self) -> DataType {
+        match self {
+            ColumnType::Text => DataType::Utf8,
+            ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
+            ColumnType::Vector => vector_data_type(),
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ColumnType::Text => "string",
+            ColumnType::Double => "double",
+            ColumnType::Vector => "vector",
+            ColumnType::DoubleOrVector => "double or vector",
+        })
+    }
+}
+
+/// ML metadata Spark keeps on a column (its `ml_attr`), as far as ember needs it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnMeta {
+    /// Width of a vector column, when known before reading data.
+    pub vector_size: Option<usize>,
+    /// Nominal values (the labels a StringIndexer output stands for).
+    pub labels: Option<Arc<[String]>>,
+}
+
+/// A column a stage reads or writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSpec {
+    /// Column name.
+    pub name: String,
+    /// Its kind.
+    pub ty: ColumnType,
+    /// Metadata known before reading data (outputs only).
+    pub meta: ColumnMeta,
+}
+
+impl ColumnSpec {
+    /// A column of kind `ty` without metadata.
+    pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
+        Self {
+            name: name.into(),
+            ty,
+            meta: ColumnMeta::default(),
+        }
+    }
+
+    /// With metadata.
+    pub fn with_meta(mut self, meta: ColumnMeta) -> Self {
+        self.meta = meta;
+        self
+    }
+}
+
+/// The expressions a stage adds to the plan.
+#[derive(Debug, Default, Clone)]
+pub struct StagePlan {
+    /// Projection layers. Each appends its named columns, computed from the columns available
+    /// before it (so a later layer can read an earlier layer's output). Output columns appear in
+    /// layer order, then in order within a layer.
+    pub layers: Vec<Vec<(String, Expr)>>,
+    /// Rows to keep after the layers (`handleInvalid = skip`).
+    pub filter: Option<Expr>,
+}
+
+impl StagePlan {
+    /// A plan with one layer and no filter.
+    pub fn columns(columns: Vec<(String, Expr)>) -> Self {
+        Self {
+            layers: vec![columns],
+            filter: None,
+        }
+    }
+
+    /// Adds a filter keeping the rows where every expression in `not_null` is non-null.
+    pub fn keep_non_null(mut self, not_null: impl IntoIterator<Item = Expr>) -> Self {
+        self.filter = not_null
+            .into_iter()
+            .map(|e| e.is_not_null())
+            .reduce(|a, b| a.and(b));
+        self
+    }
+}
+
+/// One fitted Spark ML stage.
+pub trait Stage: Debug + Send + Sync {
+    /// The stage's uid.
+    fn uid(&self) -> &str;
+
+    /// Spark's fully qualified class name (e.g. `org.apache.spark.ml.feature.StringIndexerModel`).
+    fn class(&self) -> &'static str;
+
+    /// The columns read, in order.
+    fn inputs(&self) -> Vec<ColumnSpec>;
+
+    /// The columns written, in Spark's order, with the metadata known before reading data.
+    /// `upstream` describes any column produced earlier in the pipeline (`None` for columns
+    /// of the input).
+    fn outputs(&self, upstream: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec>;
+
+    /// The parameters that affect transform, for `ember inspect`.
+    fn params(&self) -> Vec<(&'static str, String)>;
+
+    /// Compiles the stage against the columns available at its position.
+    fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan>;
+}
+
+/// The short class name (`StringIndexerModel`) of a fully qualified one.
+pub fn short_class(class: &str) -> &str {
+    class.rsplit('.').next().unwrap_or(class)
+}
+
+/// What a stage sees while compiling: the columns before it, their metadata, and helpers that
+/// read an input column as the kind the stage needs (inserting Spark's casts).
+pub struct StageContext<'a> {
+    pub(crate) schema: &'a DFSchema,
+    pub(crate) produced: &'a HashMap<String, ColumnSpec>,
+    pub(crate) uid: &'a str,
+    pub(crate) class: &'static str,
+}
+
+impl<'a> StageContext<'a> {
+    /// The stage reference UDFs report errors with.
+    pub fn stage_ref(&self) -> StageRef {
+        StageRef::new(self.uid, short_class(self.class))
+    }
+
+    /// A compile error about `column`.
+    pub fn error(&self, column: &str, message: impl Into<String>) -> EmberError {
+        EmberError::Compile {
+            uid: self.uid.to_string(),
+            class: self.class.to_string(),
+            column: column.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A UDF name unique to this stage: the uid, lower-cased (SQL folds unquoted names), with
+    /// non-alphanumerics as `_`, then `suffix`.
+    pub fn udf_name(&self, suffix: &str) -> String {
+        udf_name(self.uid, suffix)
+    }
+
+    /// Wraps a UDF implementation and calls it.
+    pub fn call(&self, udf: impl ScalarUDFImpl + 'static, args: Vec<Expr>) -> Expr {
+        Arc::new(ScalarUDF::new_from_impl(udf)).call(args)
+    }
+
+    /// Finds a column by name: exact match first, then a unique case-insensitive match (Spark
+    /// resolves column names case-insensitively by default).
+    pub fn resolve(&self, name: &str) -> Result<(Column, &'a Field)> {
+        resolve_column(self.schema, name).ok_or_else(|| {
+            let available: Vec<_> = self
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            self.error(
+                name,
+                format!(
+                    "the input has no such column (available: {})",
+                    available.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Metadata of a column produced earlier in the pipeline (empty for input columns).
+    pub fn meta(&self, name: &str) -> ColumnMeta {
+        let (c, _) = match self.resolve(name) {
+            Ok(r) => r,
+            Err(_) => return ColumnMeta::default(),
+        };
+        self.produced
+            .get(c.name())
+            .map(|s| s.meta.clone())
+            .unwrap_or_default()
+    }
+
+    /// The column as a string, cast Spark's way when it is numeric.
+    pub fn text(&self, name: &str) -> Result<Expr> {
+        let (c, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if is_string_type(t) {
+            Ok(Expr::Column(c))
+        } else if castable_to_string(t) {
+            Ok(self.call(CastToStringUdf::default(), vec![Expr::Column(c)]))
+        } else {
+            Err(self.error(
+                name,
+                format!("must be a string or numeric column, but it is {t}"),
+            ))
+        }
+    }
+
+    /// The column as a double (numeric and boolean columns are cast, as Spark does).
+    pub fn double(&self, name: &str) -> Result<Expr> {
+        let (c, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if t == &DataType::Float64 {
+            Ok(Expr::Column(c))
+        } else if t.is_numeric() || t == &DataType::Boolean || t == &DataType::Null {
+            Ok(cast(Expr::Column(c), DataType::Float64))
+        } else {
+            Err(self.error(
+                name,
+                format!("must be a numeric or boolean column, but it is {t}"),
+            ))
+        }
+    }
+
+    /// The column as a Spark ML vector (lists of numbers and Spark's text form are converted).
+    pub fn vector(&self, name: &str) -> Result<Expr> {
+        let (c, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if t == &vector_data_type() {
+            Ok(Expr::Column(c))
+        } else if is_vector_type(t) || convertible_to_vector(t) {
+            Ok(self.call(ToVectorUdf::default(), vec![Expr::Column(c)]))
+        } else {
+            Err(self.error(name, format!("must be a vector column, but it is {t}")))
+        }
+    }
+
+    /// The column as a double, or as a vector when it holds vectors.
+    pub fn double_or_vector(&self, name: &str) -> Result<Expr> {
+        let (_, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if t.is_numeric() || t == &DataType::Boolean || t == &DataType::Null {
+            self.double(name)
+        } else if is_vector_type(t) || (convertible_to_vector(t) && !is_string_type(t)) {
+            self.vector(name)
+        } else {
+            Err(self.error(
+                name,
+                format!("must be numeric, boolean or a vector, but it is {t}"),
+            ))
+        }
+    }
+}
+
+/// See [`StageContext::udf_name`].
+pub fn udf_name(uid: &str, suffix: &str) -> String {
+    let base: String = uid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{base}{suffix}")
+}
+
+/// Exact match, then a unique case-insensitive match.
+pub(crate) fn resolve_column<'s>(schema: &'s DFSchema, name: &str) -> Option<(Column, &'s Field)> {
+    let mut insensitive = None;
+    let mut count = 0;
+    for (q, f) in schema.iter() {
+        if f.name() == name {
+            return Some((Column::new(q.cloned(), f.name()), f.as_ref()));
+        }
+        if f.name().eq_ignore_ascii_case(name) {
+            count += 1;
+            insensitive = Some((Column::new(q.cloned(), f.name()), f.as_ref()));
+        }
+    }
+    if count == 1 { insensitive } else { None }
+}

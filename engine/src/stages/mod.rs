@@ -1,0 +1,82 @@
+//! The stage implementations, one file each, and the registry of loaders per model format.
+//!
+//! Adding a stage: a file here with the params struct, `impl Stage` (inputs, outputs, compile)
+//! and a loader per format; its kernels in `ember-udfs`; a line in [`spark_registry`]; a
+//! fixture case in `scripts/gen_spark_fixtures.py`.
+
+pub mod index_to_string;
+pub mod linear_regression;
+pub mod logistic_regression;
+pub mod one_hot_encoder;
+pub mod standard_scaler;
+pub mod string_indexer;
+pub mod vector_assembler;
+
+use ember_udfs::HandleInvalid;
+
+use crate::error::Result;
+use crate::formats::spark::{SparkLoader, SparkStageDir};
+
+/// Spark class name → loader, for every stage ember implements.
+pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
+    vec![
+        (
+            string_indexer::CLASS,
+            string_indexer::StringIndexer::from_spark,
+        ),
+        (
+            one_hot_encoder::CLASS,
+            one_hot_encoder::OneHotEncoder::from_spark,
+        ),
+        (
+            vector_assembler::CLASS,
+            vector_assembler::VectorAssembler::from_spark,
+        ),
+        (
+            index_to_string::CLASS,
+            index_to_string::IndexToString::from_spark,
+        ),
+        (
+            standard_scaler::CLASS,
+            standard_scaler::StandardScaler::from_spark,
+        ),
+        (
+            logistic_regression::CLASS,
+            logistic_regression::LogisticRegression::from_spark,
+        ),
+        (
+            linear_regression::CLASS,
+            linear_regression::LinearRegression::from_spark,
+        ),
+    ]
+}
+
+/// The `handleInvalid` param (default `error`), restricted to the values the stage supports.
+pub(crate) fn handle_invalid(dir: &SparkStageDir, allowed: &[&str]) -> Result<HandleInvalid> {
+    let value = dir
+        .string("handleInvalid")?
+        .unwrap_or_else(|| "error".into());
+    HandleInvalid::parse(&value)
+        .filter(|h| allowed.contains(&h.as_str()))
+        .ok_or_else(|| {
+            dir.param_error(
+                "handleInvalid",
+                format!(
+                    "'{value}' is not supported here (supported: {})",
+                    allowed.join(", ")
+                ),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn registry_has_unique_classes() {
+        let mut classes: Vec<_> = super::spark_registry().iter().map(|(c, _)| *c).collect();
+        let n = classes.len();
+        classes.sort();
+        classes.dedup();
+        assert_eq!(classes.len(), n);
+    }
+}

@@ -1,0 +1,108 @@
+//! `StandardScalerModel`.
+
+use std::sync::Arc;
+
+use ember_udfs::standard_scaler::{StandardScaler as Scaler, StandardScalerUdf};
+
+use crate::error::Result;
+use crate::formats::spark::{DataRow, SparkStageDir};
+use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
+
+/// Spark class name.
+pub const CLASS: &str = "org.apache.spark.ml.feature.StandardScalerModel";
+
+/// A fitted StandardScaler.
+#[derive(Debug)]
+pub struct StandardScaler {
+    uid: String,
+    input: String,
+    output: String,
+    with_mean: bool,
+    with_std: bool,
+    model: Arc<Scaler>,
+}
+
+impl StandardScaler {
+    /// A scaler from fitted `mean` and `std`.
+    pub fn new(
+        uid: impl Into<String>,
+        input: String,
+        output: String,
+        mean: &[f64],
+        std: &[f64],
+        with_mean: bool,
+        with_std: bool,
+    ) -> Self {
+        Self {
+            uid: uid.into(),
+            input,
+            output,
+            with_mean,
+            with_std,
+            model: Arc::new(Scaler::new(mean, std, with_mean, with_std)),
+        }
+    }
+
+    /// Loads a Spark-saved `StandardScalerModel` (`std`, `mean` vectors).
+    pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
+        let data = dir.data()?;
+        let row = DataRow::new(dir, &data);
+        let (mean, std) = (row.vector("mean")?, row.vector("std")?);
+        if mean.len() != std.len() {
+            return Err(dir.param_error("mean", "mean and std differ in size"));
+        }
+        Ok(Arc::new(Self::new(
+            dir.uid.clone(),
+            dir.required_string("inputCol")?,
+            dir.required_string("outputCol")?,
+            &mean,
+            &std,
+            dir.bool_or("withMean", false)?,
+            dir.bool_or("withStd", true)?,
+        )))
+    }
+}
+
+impl Stage for StandardScaler {
+    fn uid(&self) -> &str {
+        &self.uid
+    }
+
+    fn class(&self) -> &'static str {
+        CLASS
+    }
+
+    fn inputs(&self) -> Vec<ColumnSpec> {
+        vec![ColumnSpec::new(&self.input, ColumnType::Vector)]
+    }
+
+    fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
+        vec![
+            ColumnSpec::new(&self.output, ColumnType::Vector).with_meta(ColumnMeta {
+                vector_size: Some(self.model.size),
+                labels: None,
+            }),
+        ]
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("withMean", self.with_mean.to_string()),
+            ("withStd", self.with_std.to_string()),
+            ("size", self.model.size.to_string()),
+        ]
+    }
+
+    fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
+        let udf = StandardScalerUdf::new(
+            ctx.udf_name(""),
+            ctx.stage_ref(),
+            self.input.as_str(),
+            Arc::clone(&self.model),
+        );
+        Ok(StagePlan::columns(vec![(
+            self.output.clone(),
+            ctx.call(udf, vec![ctx.vector(&self.input)?]),
+        )]))
+    }
+}

@@ -1,0 +1,179 @@
+//! Shared helpers for ember's integration tests: fixture discovery and Spark-parity comparison.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchReader};
+use arrow::compute::{cast, concat_batches};
+use arrow::datatypes::{DataType, Float64Type};
+use ember::udfs::vector::{VectorArray, VectorRef, is_vector_type};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// Relative tolerance for doubles (the brief's parity rule).
+pub const REL_TOL: f64 = 1e-9;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn spark_fixtures() -> Vec<PathBuf> {
+    let dir = root().join("tests/fixtures/spark");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("case.json").exists())
+        .collect();
+    cases.sort();
+    cases
+}
+
+pub fn case_json(case: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(case.join("case.json")).unwrap()).unwrap()
+}
+
+pub fn read_parquet(path: &Path) -> RecordBatch {
+    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let schema = reader.schema();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    concat_batches(&schema, &batches).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    if a == b || (a.is_nan() && b.is_nan()) {
+        return true;
+    }
+    (a - b).abs() <= REL_TOL * a.abs().max(b.abs())
+}
+
+/// Compares two columns with Spark-parity rules; returns a description of the first mismatch.
+pub fn compare_column(name: &str, expected: &ArrayRef, actual: &ArrayRef) -> Result<(), String> {
+    if expected.len() != actual.len() {
+        return Err(format!(
+            "{name}: {} rows expected, {} found",
+            expected.len(),
+            actual.len()
+        ));
+    }
+    let et = expected.data_type();
+    if is_vector_type(et) {
+        if !is_vector_type(actual.data_type()) {
+            return Err(format!(
+                "{name}: expected a vector, found {}",
+                actual.data_type()
+            ));
+        }
+        let (e, a) = (
+            VectorArray::try_new(expected).unwrap(),
+            VectorArray::try_new(actual).unwrap(),
+        );
+        for i in 0..e.len() {
+            let (ev, av) = (e.value(i).unwrap(), a.value(i).unwrap());
+            let ok = match (&ev, &av) {
+                (None, None) => true,
+                (Some(VectorRef::Dense(x)), Some(VectorRef::Dense(y))) => {
+                    x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| close(*p, *q))
+                }
+                (
+                    Some(VectorRef::Sparse {
+                        size: s1,
+                        indices: i1,
+                        values: v1,
+                    }),
+                    Some(VectorRef::Sparse {
+                        size: s2,
+                        indices: i2,
+                        values: v2,
+                    }),
+                ) => s1 == s2 && i1 == i2 && v1.iter().zip(v2.iter()).all(|(p, q)| close(*p, *q)),
+                _ => false,
+            };
+            if !ok {
+                return Err(format!("{name} row {i}: expected {ev:?}, found {av:?}"));
+            }
+        }
+        return Ok(());
+    }
+    if et == &DataType::Float64 || et == &DataType::Float32 {
+        let e = cast(expected, &DataType::Float64).unwrap();
+        let a = cast(actual, &DataType::Float64).map_err(|err| format!("{name}: {err}"))?;
+        let (e, a) = (
+            e.as_primitive::<Float64Type>(),
+            a.as_primitive::<Float64Type>(),
+        );
+        for i in 0..e.len() {
+            let ok = match (e.is_null(i), a.is_null(i)) {
+                (true, true) => true,
+                (false, false) => close(e.value(i), a.value(i)),
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "{name} row {i}: expected {:?}, found {:?}",
+                    (!e.is_null(i)).then(|| e.value(i)),
+                    (!a.is_null(i)).then(|| a.value(i))
+                ));
+            }
+        }
+        return Ok(());
+    }
+    // everything else (strings, integers, booleans) exactly, compared through a common type
+    let target = if matches!(
+        et,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) {
+        DataType::Utf8
+    } else {
+        et.clone()
+    };
+    let e = cast(expected, &target).unwrap();
+    let a = cast(actual, &target).map_err(|err| format!("{name}: {err}"))?;
+    if e.to_data() != a.to_data() {
+        for i in 0..e.len() {
+            if e.slice(i, 1).to_data() != a.slice(i, 1).to_data() {
+                return Err(format!(
+                    "{name} row {i}: expected {}, found {}",
+                    arrow::util::display::array_value_to_string(&e, i).unwrap(),
+                    arrow::util::display::array_value_to_string(&a, i).unwrap()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Compares a whole batch: same column names in the same order, same rows.
+pub fn compare_batches(expected: &RecordBatch, actual: &RecordBatch) -> Result<(), String> {
+    let en: Vec<&String> = expected
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name())
+        .collect();
+    let an: Vec<&String> = actual
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name())
+        .collect();
+    if en != an {
+        return Err(format!(
+            "columns differ:\n expected {en:?}\n found    {an:?}"
+        ));
+    }
+    if expected.num_rows() != actual.num_rows() {
+        return Err(format!(
+            "{} rows expected, {} found",
+            expected.num_rows(),
+            actual.num_rows()
+        ));
+    }
+    for (i, name) in en.iter().enumerate() {
+        compare_column(name, expected.column(i), actual.column(i))?;
+    }
+    Ok(())
+}
