@@ -17,6 +17,7 @@ Per case directory (tests/fixtures/spark/<case>/):
     input.csv          the same rows through Spark's CSV writer (only when no vector columns)
     input.jsonl        the same rows through Spark's JSON writer
     expected.parquet   Spark's transform() output, in order    (absent for error cases)
+    expected.jsonl     the same output through Spark's JSON writer (absent for error cases)
     case.json          description, Spark version, and for error cases Spark's error message
 """
 import argparse
@@ -103,6 +104,7 @@ def emit(spark, name, model, test_df, description, out_root, expect_error=False)
     else:
         out = model.transform(test_df)
         single_file(out, "parquet", os.path.join(d, "expected.parquet"))
+        single_file(out, "json", os.path.join(d, "expected.jsonl"))
         meta["output_columns"] = out.columns
         meta["expected_rows"] = out.count()
     with open(os.path.join(d, "case.json"), "w") as f:

@@ -83,6 +83,11 @@ pub enum EmberError {
         source: StageError,
     },
 
+    /// A stage rejected a value while scoring through a DataFusion plan (Spark would fail the
+    /// job the same way); the row is not known on this path.
+    #[error("{0}")]
+    Stage(StageError),
+
     /// Reading or writing data failed (malformed CSV or JSON, wrong types).
     #[error("{context}: {message}")]
     Data {
@@ -118,6 +123,7 @@ impl EmberError {
     pub fn stage_error(&self) -> Option<&StageError> {
         match self {
             EmberError::Row { source, .. } => Some(source),
+            EmberError::Stage(source) => Some(source),
             EmberError::DataFusion(e) => StageError::find(e),
             _ => None,
         }
@@ -127,7 +133,10 @@ impl EmberError {
     /// the model or the machine.
     pub fn is_data_error(&self) -> bool {
         match self {
-            EmberError::Row { .. } | EmberError::Data { .. } | EmberError::Compile { .. } => true,
+            EmberError::Row { .. }
+            | EmberError::Stage(_)
+            | EmberError::Data { .. }
+            | EmberError::Compile { .. } => true,
             EmberError::DataFusion(e) => {
                 StageError::find(e).is_some()
                     || matches!(
@@ -139,6 +148,43 @@ impl EmberError {
             _ => false,
         }
     }
+}
+
+/// Turns errors raised inside a running plan into ember's own: a stage's rejection, or an
+/// input reader's error (both arrive wrapped in DataFusion errors).
+pub fn surface(e: EmberError) -> EmberError {
+    let EmberError::DataFusion(df) = &e else {
+        return e;
+    };
+    if let Some(se) = StageError::find(df) {
+        return EmberError::Stage(se.clone());
+    }
+    let mut cur = df;
+    loop {
+        match cur {
+            DataFusionError::External(inner) => {
+                if let Some(EmberError::Data { context, message }) =
+                    inner.downcast_ref::<EmberError>()
+                {
+                    return EmberError::Data {
+                        context: context.clone(),
+                        message: message.clone(),
+                    };
+                }
+                if let Some(other) = inner.downcast_ref::<EmberError>() {
+                    return EmberError::Data {
+                        context: "input".into(),
+                        message: other.to_string(),
+                    };
+                }
+                break;
+            }
+            DataFusionError::Context(_, inner) => cur = inner,
+            DataFusionError::Shared(inner) => cur = inner,
+            _ => break,
+        }
+    }
+    e
 }
 
 /// Wraps an I/O error with its path.

@@ -18,6 +18,7 @@
 pub mod compile;
 pub mod error;
 pub mod formats;
+pub mod io;
 pub mod pipeline;
 pub mod stage;
 pub mod stages;

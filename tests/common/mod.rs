@@ -7,14 +7,20 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchReader};
 use arrow::compute::{cast, concat_batches};
 use arrow::datatypes::{DataType, Float64Type};
-use ember::udfs::vector::{VectorArray, VectorRef, is_vector_type};
+use ember_udfs::vector::{VectorArray, VectorRef, is_vector_type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// Relative tolerance for doubles (the brief's parity rule).
 pub const REL_TOL: f64 = 1e-9;
 
+/// The workspace root (this file is shared by the root and the server package's tests).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if here.join("tests/fixtures").is_dir() {
+        here
+    } else {
+        here.parent().unwrap().to_path_buf()
+    }
 }
 
 pub fn spark_fixtures() -> Vec<PathBuf> {
@@ -176,4 +182,76 @@ pub fn compare_batches(expected: &RecordBatch, actual: &RecordBatch) -> Result<(
         compare_column(name, expected.column(i), actual.column(i))?;
     }
     Ok(())
+}
+
+/// Compares a JSON-lines text with Spark's: the same keys, nesting and strings exactly; numbers
+/// numerically within the parity tolerance, and textually identical whenever they are the same
+/// double (so Java's number formatting is checked too).
+pub fn compare_json_lines(expected: &str, actual: &str) -> Result<(), String> {
+    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    if e.len() != a.len() {
+        return Err(format!("{} lines expected, {} found", e.len(), a.len()));
+    }
+    for (i, (el, al)) in e.iter().zip(&a).enumerate() {
+        let (es, en) = split_numbers(el);
+        let (as_, an) = split_numbers(al);
+        if es != as_ || en.len() != an.len() {
+            return Err(format!("line {}:\n expected {el}\n found    {al}", i + 1));
+        }
+        for (x, y) in en.iter().zip(&an) {
+            let (xv, yv): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+            if xv.to_bits() == yv.to_bits() {
+                if x != y {
+                    return Err(format!("line {}: number {x} written as {y}", i + 1));
+                }
+            } else if !close(xv, yv) {
+                return Err(format!(
+                    "line {}: {x} expected, {y} found\n expected {el}\n found    {al}",
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Splits a JSON text into its skeleton (numbers replaced by `#`) and its number tokens.
+fn split_numbers(s: &str) -> (String, Vec<String>) {
+    let mut skeleton = String::with_capacity(s.len());
+    let mut numbers = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            skeleton.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+            skeleton.push(c);
+        } else if c == '-' || c.is_ascii_digit() {
+            let mut n = String::from(c);
+            while let Some(&d) = chars.peek() {
+                if d.is_ascii_digit() || matches!(d, '.' | 'E' | 'e' | '-' | '+') {
+                    n.push(d);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            numbers.push(n);
+            skeleton.push('#');
+        } else {
+            skeleton.push(c);
+        }
+    }
+    (skeleton, numbers)
 }

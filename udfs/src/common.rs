@@ -120,6 +120,16 @@ impl HandleInvalid {
     }
 }
 
+/// The volatility to declare for a stage UDF. Under `skip`, the UDF's null output feeds the
+/// row filter; declaring it volatile keeps DataFusion from pushing that filter below the
+/// projection by inlining (and so evaluating) the UDF a second time.
+pub fn volatility(handle_invalid: HandleInvalid) -> datafusion::logical_expr::Volatility {
+    match handle_invalid {
+        HandleInvalid::Skip => datafusion::logical_expr::Volatility::Volatile,
+        _ => datafusion::logical_expr::Volatility::Immutable,
+    }
+}
+
 /// A 64-bit fingerprint of a UDF's parameters, so two UDFs with the same name but different
 /// fitted values never compare equal (DataFusion uses UDF equality for common subexpressions).
 pub fn fingerprint(f: impl FnOnce(&mut DefaultHasher)) -> u64 {

@@ -12,11 +12,13 @@ use arrow::array::Float64Builder;
 use arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 use hashbrown::HashMap;
 
-use crate::common::{HandleInvalid, StageRef, arrays, fingerprint, for_each_str, is_string_type};
+use crate::common::{
+    HandleInvalid, StageRef, arrays, fingerprint, for_each_str, is_string_type, volatility,
+};
 
 /// The fitted labels of one input column.
 #[derive(Debug)]
@@ -78,7 +80,7 @@ impl StringIndexerUdf {
         });
         Self {
             name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
+            signature: Signature::any(1, volatility(handle_invalid)),
             stage,
             column: column.into(),
             index,

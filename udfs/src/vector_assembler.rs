@@ -15,10 +15,10 @@ use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{HandleInvalid, StageRef, arrays, fingerprint};
+use crate::common::{HandleInvalid, StageRef, arrays, fingerprint, volatility};
 use crate::vector::{VectorArray, VectorBuilder, is_vector_type, vector_data_type};
 
 /// One input of the assembler. Whether it is a number or a vector is decided by the argument's
@@ -65,7 +65,7 @@ impl VectorAssemblerUdf {
         });
         Self {
             name: name.into(),
-            signature: Signature::variadic_any(Volatility::Immutable),
+            signature: Signature::variadic_any(volatility(handle_invalid)),
             stage,
             inputs,
             handle_invalid,

@@ -1,0 +1,8 @@
+//! Reading and writing data files (not models): typed input streams and Spark-faithful
+//! output writers. See [`read`] and [`write`].
+
+pub mod read;
+pub mod write;
+
+pub use read::{DataFormat, Inputs, ROW_COLUMN, ReadProgress};
+pub use write::{CellWriter, Sink, spark_schema_json};

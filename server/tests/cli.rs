@@ -1,0 +1,452 @@
+//! The `ember` binary end to end: real files in, real files out, compared with Spark's own
+//! output for the same rows (tests/fixtures/spark, written by scripts/gen_spark_fixtures.py).
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+
+fn ember(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ember"))
+        .args(args)
+        .output()
+        .expect("run the ember binary")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn score(case: &Path, input: &Path, output: &Path, extra: &[&str]) -> Output {
+    let model = case.join("model");
+    let mut args = vec![
+        "score",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ember(&args)
+}
+
+fn ok_cases() -> Vec<PathBuf> {
+    spark_fixtures()
+        .into_iter()
+        .filter(|c| case_json(c).get("spark_error").is_none())
+        .collect()
+}
+
+fn output_columns(case: &Path) -> Vec<String> {
+    let all: Vec<String> = case_json(case)["output_columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let input = read_parquet(&case.join("input.parquet"));
+    let inputs: Vec<String> = input
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    all.into_iter().filter(|c| !inputs.contains(c)).collect()
+}
+
+fn compare_outputs(case: &Path, actual: &Path, only_produced: bool) -> Result<(), String> {
+    let expected = read_parquet(&case.join("expected.parquet"));
+    let actual = read_parquet(actual);
+    if !only_produced {
+        return compare_batches(&expected, &actual);
+    }
+    if expected.num_rows() != actual.num_rows() {
+        return Err(format!(
+            "{} rows expected, {} found",
+            expected.num_rows(),
+            actual.num_rows()
+        ));
+    }
+    for c in output_columns(case) {
+        let e = expected
+            .column_by_name(&c)
+            .ok_or(format!("expected has no {c}"))?;
+        let a = actual
+            .column_by_name(&c)
+            .ok_or(format!("output has no {c}"))?;
+        compare_column(&c, e, a)?;
+    }
+    Ok(())
+}
+
+fn run_all(input_name: &str, only_produced: bool, extra: &[&str], skip: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for case in ok_cases() {
+        if skip.iter().any(|s| case.ends_with(s)) {
+            continue;
+        }
+        let input = case.join(input_name);
+        if !input.exists() {
+            continue;
+        }
+        ran += 1;
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let out = dir.path().join(format!("{name}.parquet"));
+        let o = score(&case, &input, &out, extra);
+        if !o.status.success() {
+            failures.push(format!("{name}: ember failed: {}", stderr(&o)));
+            continue;
+        }
+        if let Err(e) = compare_outputs(&case, &out, only_produced) {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    assert!(ran >= 10, "only {ran} fixtures have {input_name}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn parquet_input_matches_spark_in_every_column() {
+    // small batches on two threads: exercises the parallel plan and the row-order merge
+    run_all(
+        "input.parquet",
+        false,
+        &["--batch-size", "7", "--threads", "2"],
+        &[],
+    );
+}
+
+#[test]
+fn json_lines_input_matches_spark_in_every_column() {
+    run_all("input.jsonl", false, &["--threads", "2"], &[]);
+}
+
+#[test]
+fn csv_input_matches_spark_in_every_produced_column() {
+    // CSV carries no types: ember reads each column as its first stage needs it.
+    // si_orders holds an empty-string label, which Spark writes as `""`; ember reads every
+    // empty CSV field as null (see empty_csv_fields_read_as_null and the README).
+    run_all("input.csv", true, &["--batch-size", "5"], &["si_orders"]);
+}
+
+#[test]
+fn empty_csv_fields_read_as_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, "id,color\n1,red\n2,\n3,\"\"\n").unwrap();
+    // keep mode: null maps to the extra index, like an unseen label
+    let case = root().join("tests/fixtures/spark/si_keep");
+    let out = dir.path().join("out.jsonl");
+    let o = score(&case, &input, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        rows[1].get("color").is_none() && rows[2].get("color").is_none(),
+        "{text}"
+    );
+    assert_eq!(rows[1]["color_idx"], rows[2]["color_idx"]);
+    // error mode: Spark's null message
+    let case = root().join("tests/fixtures/spark/si_error_null");
+    let o = score(&case, &input, &out, &[]);
+    assert!(stderr(&o).contains("NULL value"), "{}", stderr(&o));
+}
+
+#[test]
+fn json_lines_output_is_what_spark_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for case in ok_cases() {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let out = dir.path().join(format!("{name}.jsonl"));
+        let o = score(&case, &case.join("input.parquet"), &out, &[]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let expected = std::fs::read_to_string(case.join("expected.jsonl")).unwrap();
+        let actual = std::fs::read_to_string(&out).unwrap();
+        if let Err(e) = compare_json_lines(&expected, &actual) {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn parquet_output_carries_spark_schema_metadata() {
+    let case = root().join("tests/fixtures/spark/car_evaluation");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.parquet");
+    let o = score(&case, &case.join("input.csv"), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = std::fs::File::open(&out).unwrap();
+    let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+    use parquet::file::reader::FileReader;
+    let kv = reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .cloned()
+        .unwrap_or_default();
+    let spark = kv
+        .iter()
+        .find(|k| k.key == "org.apache.spark.sql.parquet.row.metadata")
+        .and_then(|k| k.value.clone())
+        .expect("Spark schema metadata");
+    let v: serde_json::Value = serde_json::from_str(&spark).unwrap();
+    let features = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "features")
+        .unwrap();
+    assert_eq!(
+        features["type"]["class"],
+        "org.apache.spark.ml.linalg.VectorUDT"
+    );
+    let prediction = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "prediction")
+        .unwrap();
+    assert_eq!(prediction["type"], "double");
+}
+
+#[test]
+fn csv_output_uses_spark_text_forms() {
+    let case = root().join("tests/fixtures/spark/car_evaluation");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    let o = score(
+        &case,
+        &case.join("input.csv"),
+        &out,
+        &[
+            "--select",
+            "buying,buying_vec,features,probability,prediction,predicted_class",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = read_parquet(&case.join("expected.parquet"));
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "buying",
+            "buying_vec",
+            "features",
+            "probability",
+            "prediction",
+            "predicted_class"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), expected.num_rows());
+    use arrow::array::AsArray;
+    let labels = expected.column_by_name("predicted_class").unwrap();
+    let labels = arrow::compute::cast(labels, &arrow::datatypes::DataType::Utf8).unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(&r[5], labels.as_string::<i32>().value(i), "row {i}");
+        // vectors in Vector.toString form: sparse "(n,[i..],[v..])", dense "[v,..]"
+        assert!(r[1].starts_with('('), "{}", &r[1]);
+        assert!(r[3].starts_with('[') && r[3].ends_with(']'), "{}", &r[3]);
+        assert!(
+            r[4].ends_with(".0"),
+            "prediction {} is not Java-formatted",
+            &r[4]
+        );
+    }
+}
+
+#[test]
+fn several_inputs_are_one_input_in_order() {
+    let case = root().join("tests/fixtures/spark/car_evaluation");
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(case.join("input.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rest: Vec<&str> = lines.collect();
+    let (a, b) = rest.split_at(77);
+    let (pa, pb) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    std::fs::write(&pa, format!("{header}\n{}\n", a.join("\n"))).unwrap();
+    std::fs::write(&pb, format!("{header}\n{}\n", b.join("\n"))).unwrap();
+    let out = dir.path().join("out.parquet");
+    let model = case.join("model");
+    let o = ember(&[
+        "score",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        pa.to_str().unwrap(),
+        "--input",
+        pb.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--batch-size",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    compare_outputs(&case, &out, false).unwrap();
+    assert!(
+        stderr(&o).contains("rows in 200, rows out 200, rows skipped 0"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn summary_counts_skipped_rows() {
+    let case = root().join("tests/fixtures/spark/si_skip");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.parquet");
+    let o = score(&case, &case.join("input.parquet"), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let meta = case_json(&case);
+    let (rows, kept) = (
+        meta["rows"].as_u64().unwrap(),
+        meta["expected_rows"].as_u64().unwrap(),
+    );
+    assert!(rows > kept);
+    let line = format!(
+        "rows in {rows}, rows out {kept}, rows skipped {}",
+        rows - kept
+    );
+    assert!(stderr(&o).contains(&line), "{line} not in {}", stderr(&o));
+}
+
+#[test]
+fn a_row_spark_rejects_fails_the_run_and_leaves_no_output() {
+    for (case, phrase) in [
+        ("si_error_unseen", "Unseen label: purple"),
+        ("si_error_null", "NULL value"),
+        ("ohe_error_unseen", "Unseen value: 9.0"),
+        ("va_error_nan", "Encountered NaN"),
+        ("its_error_unseen", "Unseen index: 4.0"),
+    ] {
+        let case = root().join("tests/fixtures/spark").join(case);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.parquet");
+        let o = score(&case, &case.join("input.parquet"), &out, &[]);
+        assert!(!o.status.success());
+        let err = stderr(&o);
+        assert!(err.contains(phrase), "{phrase} not in {err}");
+        // the message names the stage
+        let uid_dir = std::fs::read_dir(case.join("model/stages"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let uid = uid_dir
+            .file_name()
+            .to_string_lossy()
+            .split_once('_')
+            .unwrap()
+            .1
+            .to_string();
+        assert!(err.contains(&uid) || err.contains("on column"), "{err}");
+        assert!(!out.exists(), "a failed run must not leave an output file");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no partial files left"
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let case = root().join("tests/fixtures/spark/va_keep");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // a non-number in a column the pipeline reads as double
+    let bad = write("bad.csv", "id,d,i,cat\n1,1.5,2,0\n2,abc,3,1\n");
+    let o = score(&case, &bad, &out, &[]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("abc") && stderr(&o).contains("bad.csv"),
+        "{}",
+        stderr(&o)
+    );
+    // a column the pipeline needs is missing
+    let missing = write("missing.csv", "id,d,cat\n1,1.5,0\n");
+    let o = score(&case, &missing, &out, &[]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("column 'i'"), "{}", stderr(&o));
+    // malformed JSON names its line
+    let json = write(
+        "bad.jsonl",
+        "{\"id\":1,\"d\":1.0,\"i\":1,\"cat\":0.0}\n{\"id\":2,\"d\":\n",
+    );
+    let o = score(&case, &json, &out, &[]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    // unknown extension
+    let o = score(&case, &write("x.txt", "a"), &out, &[]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("format"), "{}", stderr(&o));
+    // --select of an unknown column
+    let good = write("good.csv", "id,d,i,cat\n1,1.5,2,0\n");
+    let o = score(&case, &good, &out, &["--select", "features,nope"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn numeric_looking_strings_stay_strings() {
+    // car-evaluation's doors column holds "2", "3", "4", "5more": read as text, never as numbers
+    let case = root().join("tests/fixtures/spark/car_evaluation");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let o = score(
+        &case,
+        &case.join("input.csv"),
+        &out,
+        &["--select", "doors,doors_index"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first = std::fs::read_to_string(&out).unwrap();
+    let line: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert!(line["doors"].is_string(), "{line}");
+}
+
+#[test]
+fn inspect_lists_stages_and_input_columns() {
+    let model = root().join("tests/fixtures/spark/car_evaluation/model");
+    let o = ember(&["inspect", "--model", model.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stages"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        v["stages"][8]["class"],
+        "org.apache.spark.ml.classification.LogisticRegressionModel"
+    );
+    let inputs: Vec<&str> = v["input_columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        inputs,
+        ["buying", "maint", "doors", "persons", "lug_boot", "safety"]
+    );
+    assert_eq!(v["input_columns"][0]["type"], "string");
+    let o = ember(&["inspect", "--model", "/nonexistent"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("/nonexistent"));
+}
