@@ -1,0 +1,159 @@
+//! The library API: DataFrames, SQL with registered UDFs, single batches, errors.
+
+mod common;
+
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, Float64Array, RecordBatch, StringArray};
+use arrow::compute::concat_batches;
+use arrow::datatypes::{DataType, Field, Schema};
+use common::*;
+use datafusion::prelude::*;
+use ember::stages::{index_to_string::IndexToString, string_indexer::StringIndexer};
+use ember::udfs::HandleInvalid;
+use ember::{EmberError, Pipeline};
+
+fn car() -> (Pipeline, RecordBatch, RecordBatch) {
+    let case = root().join("tests/fixtures/spark/car_evaluation");
+    (
+        Pipeline::load(case.join("model")).unwrap(),
+        read_parquet(&case.join("input.parquet")),
+        read_parquet(&case.join("expected.parquet")),
+    )
+}
+
+#[tokio::test]
+async fn sql_over_registered_udfs_matches_spark() {
+    let (pipeline, input, expected) = car();
+    let ctx = SessionContext::new();
+    pipeline.register_udfs(&ctx).unwrap();
+    ctx.register_batch("cars", input).unwrap();
+    // the stage UDFs are named after the stage uids, lower-cased
+    let names: Vec<String> = pipeline.udfs().unwrap().iter().map(|u| u.name().to_string()).collect();
+    let si = names.iter().find(|n| n.starts_with("stringindexer_")).unwrap();
+    assert!(names.iter().any(|n| n.starts_with("logisticregression_") && n.ends_with("_probability")));
+    let df = ctx
+        .sql(&format!("SELECT buying, {si}(buying) AS idx FROM cars"))
+        .await
+        .unwrap();
+    let out = df.collect().await.unwrap();
+    let out = concat_batches(&out[0].schema(), &out).unwrap();
+    let idx = out.column_by_name("idx").unwrap();
+    // the first StringIndexer indexes `buying` into `buying_index`
+    compare_column("idx", expected.column_by_name("buying_index").unwrap(), idx).unwrap();
+}
+
+#[tokio::test]
+async fn transform_is_lazy_and_composes_with_dataframe_operations() {
+    let (pipeline, input, expected) = car();
+    let ctx = SessionContext::new();
+    let df = pipeline.transform(ctx.read_batch(input).unwrap()).unwrap();
+    let df = df
+        .filter(col("predicted_class").eq(lit("acc")))
+        .unwrap()
+        .select_columns(&["predicted_class"])
+        .unwrap();
+    let rows: usize = df.collect().await.unwrap().iter().map(|b| b.num_rows()).sum();
+    let labels = expected.column_by_name("predicted_class").unwrap().as_string::<i32>();
+    let want = labels.iter().filter(|l| *l == Some("acc")).count();
+    assert!(want > 0);
+    assert_eq!(rows, want);
+}
+
+#[test]
+fn compiled_pipeline_scores_single_rows_like_batches() {
+    let (pipeline, input, expected) = car();
+    let compiled = pipeline.compile(input.schema()).unwrap();
+    for row in [0, 17, 199] {
+        let one = compiled.evaluate(&input.slice(row, 1)).unwrap();
+        compare_batches(&expected.slice(row, 1), &one).unwrap();
+    }
+    assert_eq!(compiled.output_schema().fields().len(), expected.num_columns());
+}
+
+#[test]
+fn errors_name_the_row_of_the_input_even_after_skipped_rows() {
+    // StringIndexer (skip) drops rows 1 and 3; IndexToString then rejects original row 4
+    let si = StringIndexer::new(
+        "si",
+        vec!["c".into()],
+        vec!["ci".into()],
+        vec![vec!["a".into(), "b".into(), "z".into()]],
+        HandleInvalid::Skip,
+    );
+    let its = IndexToString::new("its", "ci".into(), "label".into(), Some(vec!["A".into(), "B".into()]));
+    let pipeline = Pipeline::from_stages("p", vec![Arc::new(si), Arc::new(its)]);
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("c", DataType::Utf8, true)])),
+        vec![Arc::new(StringArray::from(vec![Some("a"), Some("x"), Some("b"), None, Some("z")]))],
+    )
+    .unwrap();
+    let err = pipeline.transform_batch(&batch).unwrap_err();
+    match &err {
+        EmberError::Row { row, source } => {
+            assert_eq!(*row, 4, "{err}");
+            assert_eq!(source.stage.uid.as_ref(), "its");
+            assert!(source.message.contains("Unseen index: 2.0"), "{err}");
+        }
+        other => panic!("expected a row error, got {other}"),
+    }
+    // without the bad row, the skipped rows are gone and the rest is scored
+    let ok = pipeline.transform_batch(&batch.slice(0, 4)).unwrap();
+    assert_eq!(ok.num_rows(), 2);
+    let labels = ok.column_by_name("label").unwrap().as_string::<i32>();
+    assert_eq!((labels.value(0), labels.value(1)), ("A", "B"));
+}
+
+#[test]
+fn wrong_input_types_and_missing_columns_are_compile_errors() {
+    let (pipeline, _, _) = car();
+    let schema = Schema::new(vec![Field::new("buying", DataType::Utf8, true)]);
+    let err = pipeline.compile(Arc::new(schema)).unwrap_err().to_string();
+    assert!(err.contains("maint"), "{err}");
+
+    let case = root().join("tests/fixtures/spark/va_keep");
+    let p = Pipeline::load(case.join("model")).unwrap();
+    let schema = Schema::new(vec![
+        Field::new("d", DataType::Utf8, true),
+        Field::new("i", DataType::Int32, true),
+        Field::new("cat", DataType::Float64, true),
+    ]);
+    let err = p.compile(Arc::new(schema)).unwrap_err();
+    assert!(matches!(err, EmberError::Compile { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("VectorAssembler") && text.contains("'d'") && text.contains("numeric"), "{text}");
+}
+
+#[test]
+fn input_columns_are_cast_as_spark_casts_them() {
+    // StringIndexer fitted on doubles holds labels like "1.0E7": a Float64 input is cast with
+    // Java's Double.toString, an Int32 input as plain digits
+    let case = root().join("tests/fixtures/spark/si_numeric");
+    let pipeline = Pipeline::load(case.join("model")).unwrap();
+    let input = read_parquet(&case.join("input.parquet"));
+    let out = pipeline.transform_batch(&input).unwrap();
+    let expected = read_parquet(&case.join("expected.parquet"));
+    compare_batches(&expected, &out).unwrap();
+    let d = input.column_by_name("d").unwrap().as_primitive::<arrow::datatypes::Float64Type>();
+    assert!(d.values().contains(&1e7), "the fixture exercises the exponent form");
+    // a single row built in code gets the index Spark gave the same values
+    let n = input.column_by_name("n").unwrap().as_primitive::<arrow::datatypes::Int32Type>();
+    let row = (0..input.num_rows()).find(|i| n.is_valid(*i) && d.is_valid(*i)).unwrap();
+    let one = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("d", DataType::Float64, true),
+            Field::new("n", DataType::Int32, true),
+            Field::new("l", DataType::Int64, true),
+        ])),
+        vec![
+            Arc::new(Float64Array::from(vec![d.value(row)])),
+            Arc::new(arrow::array::Int32Array::from(vec![n.value(row)])),
+            input.column_by_name("l").unwrap().slice(row, 1),
+        ],
+    )
+    .unwrap();
+    let out = pipeline.transform_batch(&one).unwrap();
+    for c in ["d_i", "n_i", "l_i"] {
+        compare_column(c, &expected.column_by_name(c).unwrap().slice(row, 1), out.column_by_name(c).unwrap()).unwrap();
+    }
+}
