@@ -23,20 +23,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     //    column typed as the stage reading it needs (here: six strings).
     let ctx = SessionContext::new();
     let schema = pipeline.input_schema();
-    let input = ctx.read_csv(INPUT, CsvReadOptions::new().schema(&schema)).await?;
+    let input = ctx
+        .read_csv(INPUT, CsvReadOptions::new().schema(&schema))
+        .await?;
     let scored = pipeline.transform(input)?;
     println!("DataFrame: first rows");
     scored
         .clone()
-        .select_columns(&["buying", "maint", "safety", "probability", "predicted_class"])?
+        .select_columns(&[
+            "buying",
+            "maint",
+            "safety",
+            "probability",
+            "predicted_class",
+        ])?
         .show_limit(3)
         .await?;
 
     // 2. SQL: every stage is a named UDF (its Spark uid, lower-cased).
     pipeline.register_udfs(&ctx)?;
-    ctx.register_csv("cars", INPUT, CsvReadOptions::new().schema(&schema)).await?;
-    let indexer = pipeline.udfs()?.iter().map(|u| u.name().to_string()).find(|n| n.starts_with("stringindexer_")).unwrap_or_default();
-    let sql = format!("SELECT buying, {indexer}(buying) AS buying_index, count(*) AS n FROM cars GROUP BY 1, 2 ORDER BY 2");
+    ctx.register_csv("cars", INPUT, CsvReadOptions::new().schema(&schema))
+        .await?;
+    let indexer = pipeline
+        .udfs()?
+        .iter()
+        .map(|u| u.name().to_string())
+        .find(|n| n.starts_with("stringindexer_"))
+        .unwrap_or_default();
+    let sql = format!(
+        "SELECT buying, {indexer}(buying) AS buying_index, count(*) AS n FROM cars GROUP BY 1, 2 ORDER BY 2"
+    );
     println!("SQL: {sql}");
     ctx.sql(&sql).await?.show().await?;
 
@@ -53,6 +69,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = compiled.evaluate(&row)?;
     let took = started.elapsed();
     println!("one row in {took:?}:");
-    print_batches(&[out.project(&[out.schema().index_of("probability")?, out.schema().index_of("predicted_class")?])?])?;
+    print_batches(&[out.project(&[
+        out.schema().index_of("probability")?,
+        out.schema().index_of("predicted_class")?,
+    ])?])?;
     Ok(())
 }

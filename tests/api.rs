@@ -29,9 +29,21 @@ async fn sql_over_registered_udfs_matches_spark() {
     pipeline.register_udfs(&ctx).unwrap();
     ctx.register_batch("cars", input).unwrap();
     // the stage UDFs are named after the stage uids, lower-cased
-    let names: Vec<String> = pipeline.udfs().unwrap().iter().map(|u| u.name().to_string()).collect();
-    let si = names.iter().find(|n| n.starts_with("stringindexer_")).unwrap();
-    assert!(names.iter().any(|n| n.starts_with("logisticregression_") && n.ends_with("_probability")));
+    let names: Vec<String> = pipeline
+        .udfs()
+        .unwrap()
+        .iter()
+        .map(|u| u.name().to_string())
+        .collect();
+    let si = names
+        .iter()
+        .find(|n| n.starts_with("stringindexer_"))
+        .unwrap();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("logisticregression_") && n.ends_with("_probability"))
+    );
     let df = ctx
         .sql(&format!("SELECT buying, {si}(buying) AS idx FROM cars"))
         .await
@@ -53,8 +65,17 @@ async fn transform_is_lazy_and_composes_with_dataframe_operations() {
         .unwrap()
         .select_columns(&["predicted_class"])
         .unwrap();
-    let rows: usize = df.collect().await.unwrap().iter().map(|b| b.num_rows()).sum();
-    let labels = expected.column_by_name("predicted_class").unwrap().as_string::<i32>();
+    let rows: usize = df
+        .collect()
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.num_rows())
+        .sum();
+    let labels = expected
+        .column_by_name("predicted_class")
+        .unwrap()
+        .as_string::<i32>();
     let want = labels.iter().filter(|l| *l == Some("acc")).count();
     assert!(want > 0);
     assert_eq!(rows, want);
@@ -68,7 +89,10 @@ fn compiled_pipeline_scores_single_rows_like_batches() {
         let one = compiled.evaluate(&input.slice(row, 1)).unwrap();
         compare_batches(&expected.slice(row, 1), &one).unwrap();
     }
-    assert_eq!(compiled.output_schema().fields().len(), expected.num_columns());
+    assert_eq!(
+        compiled.output_schema().fields().len(),
+        expected.num_columns()
+    );
 }
 
 #[test]
@@ -81,11 +105,22 @@ fn errors_name_the_row_of_the_input_even_after_skipped_rows() {
         vec![vec!["a".into(), "b".into(), "z".into()]],
         HandleInvalid::Skip,
     );
-    let its = IndexToString::new("its", "ci".into(), "label".into(), Some(vec!["A".into(), "B".into()]));
+    let its = IndexToString::new(
+        "its",
+        "ci".into(),
+        "label".into(),
+        Some(vec!["A".into(), "B".into()]),
+    );
     let pipeline = Pipeline::from_stages("p", vec![Arc::new(si), Arc::new(its)]);
     let batch = RecordBatch::try_new(
         Arc::new(Schema::new(vec![Field::new("c", DataType::Utf8, true)])),
-        vec![Arc::new(StringArray::from(vec![Some("a"), Some("x"), Some("b"), None, Some("z")]))],
+        vec![Arc::new(StringArray::from(vec![
+            Some("a"),
+            Some("x"),
+            Some("b"),
+            None,
+            Some("z"),
+        ]))],
     )
     .unwrap();
     let err = pipeline.transform_batch(&batch).unwrap_err();
@@ -121,7 +156,10 @@ fn wrong_input_types_and_missing_columns_are_compile_errors() {
     let err = p.compile(Arc::new(schema)).unwrap_err();
     assert!(matches!(err, EmberError::Compile { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("VectorAssembler") && text.contains("'d'") && text.contains("numeric"), "{text}");
+    assert!(
+        text.contains("VectorAssembler") && text.contains("'d'") && text.contains("numeric"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -134,11 +172,22 @@ fn input_columns_are_cast_as_spark_casts_them() {
     let out = pipeline.transform_batch(&input).unwrap();
     let expected = read_parquet(&case.join("expected.parquet"));
     compare_batches(&expected, &out).unwrap();
-    let d = input.column_by_name("d").unwrap().as_primitive::<arrow::datatypes::Float64Type>();
-    assert!(d.values().contains(&1e7), "the fixture exercises the exponent form");
+    let d = input
+        .column_by_name("d")
+        .unwrap()
+        .as_primitive::<arrow::datatypes::Float64Type>();
+    assert!(
+        d.values().contains(&1e7),
+        "the fixture exercises the exponent form"
+    );
     // a single row built in code gets the index Spark gave the same values
-    let n = input.column_by_name("n").unwrap().as_primitive::<arrow::datatypes::Int32Type>();
-    let row = (0..input.num_rows()).find(|i| n.is_valid(*i) && d.is_valid(*i)).unwrap();
+    let n = input
+        .column_by_name("n")
+        .unwrap()
+        .as_primitive::<arrow::datatypes::Int32Type>();
+    let row = (0..input.num_rows())
+        .find(|i| n.is_valid(*i) && d.is_valid(*i))
+        .unwrap();
     let one = RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new("d", DataType::Float64, true),
@@ -154,6 +203,11 @@ fn input_columns_are_cast_as_spark_casts_them() {
     .unwrap();
     let out = pipeline.transform_batch(&one).unwrap();
     for c in ["d_i", "n_i", "l_i"] {
-        compare_column(c, &expected.column_by_name(c).unwrap().slice(row, 1), out.column_by_name(c).unwrap()).unwrap();
+        compare_column(
+            c,
+            &expected.column_by_name(c).unwrap().slice(row, 1),
+            out.column_by_name(c).unwrap(),
+        )
+        .unwrap();
     }
 }

@@ -68,13 +68,21 @@ fn check_case(case: &Path) -> Result<(), String> {
 #[test]
 fn spark_fixtures_match_spark() {
     let cases = spark_fixtures();
-    assert!(cases.len() >= 20, "fixtures missing: {}", cases.len());
+    assert!(cases.len() >= 40, "fixtures missing: {}", cases.len());
+    for version in ["4.0.1", "3.5.3"] {
+        assert!(
+            cases
+                .iter()
+                .any(|c| case_json(c)["spark_version"] == version),
+            "no fixtures written by Spark {version}"
+        );
+    }
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|c| {
             check_case(c)
                 .err()
-                .map(|e| format!("{}: {e}", c.file_name().unwrap().to_string_lossy()))
+                .map(|e| format!("{}: {e}", case_name(c)))
         })
         .collect();
     assert!(

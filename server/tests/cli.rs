@@ -97,8 +97,10 @@ fn run_all(input_name: &str, only_produced: bool, extra: &[&str], skip: &[&str])
             continue;
         }
         ran += 1;
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let out = dir.path().join(format!("{name}.parquet"));
+        let name = case_name(&case);
+        let out = dir
+            .path()
+            .join(format!("{}.parquet", name.replace('/', "_")));
         let o = score(&case, &input, &out, extra);
         if !o.status.success() {
             failures.push(format!("{name}: ember failed: {}", stderr(&o)));
@@ -167,8 +169,8 @@ fn json_lines_output_is_what_spark_writes() {
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for case in ok_cases() {
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let out = dir.path().join(format!("{name}.jsonl"));
+        let name = case_name(&case);
+        let out = dir.path().join(format!("{}.jsonl", name.replace('/', "_")));
         let o = score(&case, &case.join("input.parquet"), &out, &[]);
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         let expected = std::fs::read_to_string(case.join("expected.jsonl")).unwrap();

@@ -23,15 +23,34 @@ pub fn root() -> PathBuf {
     }
 }
 
+/// Every Spark fixture case: tests/fixtures/spark (Spark 4.0.1) and tests/fixtures/spark35
+/// (the same cases written by Spark 3.5.3).
 pub fn spark_fixtures() -> Vec<PathBuf> {
-    let dir = root().join("tests/fixtures/spark");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("case.json").exists())
-        .collect();
-    cases.sort();
+    let mut cases = Vec::new();
+    for set in ["spark", "spark35"] {
+        let dir = root().join("tests/fixtures").join(set);
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("case.json").exists())
+            .collect();
+        found.sort();
+        cases.extend(found);
+    }
     cases
+}
+
+/// `spark35/si_keep` for a case directory.
+pub fn case_name(case: &Path) -> String {
+    let set = case
+        .parent()
+        .and_then(|p| p.file_name())
+        .unwrap_or_default()
+        .to_string_lossy();
+    format!(
+        "{set}/{}",
+        case.file_name().unwrap_or_default().to_string_lossy()
+    )
 }
 
 pub fn case_json(case: &Path) -> serde_json::Value {
