@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(async {
                 let df = pipeline
-                    .transform(ctx.read_table(table.clone()).unwrap())
+                    .transform(ctx.read_table(Arc::clone(&table) as _).unwrap())
                     .unwrap();
                 df.collect().await.unwrap()
             })

@@ -12,6 +12,9 @@ use common::*;
 use datafusion::prelude::SessionContext;
 use ember::Pipeline;
 
+/// One way of running a pipeline on a batch.
+type Runner = fn(&Pipeline, &RecordBatch) -> ember::Result<RecordBatch>;
+
 fn physical(pipeline: &Pipeline, input: &RecordBatch) -> ember::Result<RecordBatch> {
     pipeline.compile(input.schema())?.evaluate(input)
 }
@@ -33,10 +36,7 @@ fn check_case(case: &Path) -> Result<(), String> {
     let meta = case_json(case);
     let pipeline = Pipeline::load(case.join("model")).map_err(|e| format!("load: {e}"))?;
     let input = read_parquet(&case.join("input.parquet"));
-    let paths: [(
-        &str,
-        fn(&Pipeline, &RecordBatch) -> ember::Result<RecordBatch>,
-    ); 2] = [("compiled", physical), ("planned", planned)];
+    let paths: [(&str, Runner); 2] = [("compiled", physical), ("planned", planned)];
     for (path, run) in paths {
         let out = run(&pipeline, &input);
         match meta.get("spark_error").and_then(|v| v.as_str()) {

@@ -64,10 +64,10 @@ impl PipelineSteps {
         let mut out: Vec<Arc<ScalarUDF>> = Vec::new();
         let mut visit = |e: &Expr| {
             let _ = e.apply(|node| {
-                if let Expr::ScalarFunction(f) = node {
-                    if !out.iter().any(|u| u.name() == f.func.name()) {
-                        out.push(Arc::clone(&f.func));
-                    }
+                if let Expr::ScalarFunction(f) = node
+                    && !out.iter().any(|u| u.name() == f.func.name())
+                {
+                    out.push(Arc::clone(&f.func));
                 }
                 Ok(TreeNodeRecursion::Continue)
             });

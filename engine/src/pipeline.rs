@@ -55,12 +55,14 @@ impl Pipeline {
             return Err(EmberError::format(path, "no such file or directory"));
         }
         if path.join("metadata").is_dir() {
-            let (uid, spark_version, stages) = spark::load(path, &spark_registry())?;
+            let model = spark::load(path, &spark_registry())?;
             return Ok(Self {
-                uid,
+                uid: model.uid,
                 path: Some(path.to_path_buf()),
-                format: ModelFormat::SparkDirectory { spark_version },
-                stages,
+                format: ModelFormat::SparkDirectory {
+                    spark_version: model.spark_version,
+                },
+                stages: model.stages,
             });
         }
         Err(EmberError::format(
@@ -177,7 +179,7 @@ impl Pipeline {
     fn check_inputs(&self, input: &Schema) -> Result<()> {
         let names: Vec<String> = input.fields().iter().map(|f| f.name().clone()).collect();
         for needed in self.input_columns() {
-            let exact = names.iter().any(|n| *n == needed.name);
+            let exact = names.contains(&needed.name);
             let folded = names
                 .iter()
                 .filter(|n| n.eq_ignore_ascii_case(&needed.name))

@@ -497,16 +497,27 @@ fn strings_of(stage: &SparkStageDir, name: &str, a: &dyn Array) -> Result<Vec<St
 /// A loader turning a saved stage into a [`Stage`].
 pub type SparkLoader = fn(&SparkStageDir) -> Result<Arc<dyn Stage>>;
 
-/// Loads the pipeline saved at `path`: its uid, Spark version and stages in order (nested
-/// pipelines flattened).
-pub fn load(
-    path: &Path,
-    registry: &[(&'static str, SparkLoader)],
-) -> Result<(String, String, Vec<Arc<dyn Stage>>)> {
+/// A loaded Spark model directory.
+#[derive(Debug)]
+pub struct SparkModel {
+    /// The root uid.
+    pub uid: String,
+    /// The Spark version that saved it.
+    pub spark_version: String,
+    /// The stages in execution order, nested pipelines flattened.
+    pub stages: Vec<Arc<dyn Stage>>,
+}
+
+/// Loads the pipeline (or single model) saved at `path`.
+pub fn load(path: &Path, registry: &[(&'static str, SparkLoader)]) -> Result<SparkModel> {
     let root = SparkStageDir::open(path)?;
     let mut stages = Vec::new();
     load_into(&root, registry, &mut stages)?;
-    Ok((root.uid.clone(), root.spark_version.clone(), stages))
+    Ok(SparkModel {
+        uid: root.uid.clone(),
+        spark_version: root.spark_version.clone(),
+        stages,
+    })
 }
 
 fn load_into(

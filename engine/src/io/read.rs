@@ -465,10 +465,10 @@ impl Inputs {
                     .map_err(|e| locate_json_error(path, &chunk, chunk_first_line, decoder, e))?;
                 chunk.clear();
                 lines_in_chunk = 0;
-                if let Some(batch) = batch {
-                    if !emit(batch) {
-                        return Ok(false);
-                    }
+                if let Some(batch) = batch
+                    && !emit(batch)
+                {
+                    return Ok(false);
                 }
             }
             if n == 0 {

@@ -102,13 +102,13 @@ impl LogisticRegression {
             return Err(dir.param_error("coefficients", "size does not match numFeatures"));
         }
         let thresholds = dir.f64s("thresholds")?.filter(|_| dir.is_set("thresholds"));
-        if let Some(t) = &thresholds {
-            if t.len() != num_classes {
-                return Err(dir.param_error(
-                    "thresholds",
-                    format!("{} thresholds for {num_classes} classes", t.len()),
-                ));
-            }
+        if let Some(t) = &thresholds
+            && t.len() != num_classes
+        {
+            return Err(dir.param_error(
+                "thresholds",
+                format!("{} thresholds for {num_classes} classes", t.len()),
+            ));
         }
         // Spark's getThreshold: derived from thresholds when those are set (binomial)
         let threshold = match (&thresholds, multinomial) {
