@@ -369,7 +369,9 @@ def standard_scaler(spark, out, rng):
 # LogisticRegression
 
 
-def lr_rows(rng, n, classes):
+def lr_rows(rng, n, classes, extreme=False):
+    """Rows with a noisy linear label; `extreme` appends rows with very large margins, where
+    probabilities approach 0 and 1 and the exact formulas matter."""
     rows = []
     for k in range(n):
         x1, x2, x3 = rng.gauss(0, 1), rng.gauss(0, 2), rng.choice([0.0, 1.0])
@@ -378,6 +380,10 @@ def lr_rows(rng, n, classes):
         score = [s + rng.gauss(0, 0.7) for s in score]
         label = float(max(range(classes), key=lambda c: score[c]))
         rows.append((k, x1, x2, x3, label))
+    if extreme:
+        for j, (x1, x2) in enumerate([(40.0, -60.0), (-40.0, 60.0), (25.0, 0.0), (0.0, -35.0),
+                                      (300.0, -500.0), (-3.0e3, 2.0e3)]):
+            rows.append((n + j, x1, x2, float(j % 2), 0.0))
     return rows
 
 
@@ -413,7 +419,7 @@ def lr_binomial(spark, out, rng):
         fit().setRawPredictionCol("raw8").setProbabilityCol("prob8").setPredictionCol(""),
     ]
     m = PipelineModel(stages=[va] + variants)
-    emit(spark, "lr_binomial", m, df(spark, lr_rows(rng, 40, 2), LR_FIELDS),
+    emit(spark, "lr_binomial", m, df(spark, lr_rows(rng, 40, 2, extreme=True), LR_FIELDS),
          "Binomial LogisticRegression with threshold/thresholds and renamed/empty output columns", out)
 
 
@@ -434,13 +440,13 @@ def lr_multinomial(spark, out, rng):
         .setProbabilityCol("").setPredictionCol("pred5"),
     ]
     m = PipelineModel(stages=[va] + variants)
-    emit(spark, "lr_multinomial", m, df(spark, lr_rows(rng, 40, 3), LR_FIELDS),
+    emit(spark, "lr_multinomial", m, df(spark, lr_rows(rng, 40, 3, extreme=True), LR_FIELDS),
          "Multinomial LogisticRegression (3 classes) with thresholds and empty columns", out)
 
     feats2 = va.transform(df(spark, lr_rows(rng, 300, 2), LR_FIELDS))
     m2 = PipelineModel(stages=[va, fit_lr(feats2, family="multinomial", maxIter=50,
                                           fitIntercept=False)])
-    emit(spark, "lr_multinomial_binary", m2, df(spark, lr_rows(rng, 30, 2), LR_FIELDS),
+    emit(spark, "lr_multinomial_binary", m2, df(spark, lr_rows(rng, 30, 2, extreme=True), LR_FIELDS),
          "family=multinomial on a binary label (softmax over two classes), no intercept", out)
 
     feats4 = va.transform(df(spark, lr_rows(rng, 500, 4), LR_FIELDS))

@@ -211,3 +211,151 @@ fn input_columns_are_cast_as_spark_casts_them() {
         .unwrap();
     }
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A copy of a fixture model with one stage's metadata JSON edited.
+fn edited_model(
+    case: &str,
+    stage_prefix: &str,
+    edit: impl Fn(&mut serde_json::Value),
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &root().join("tests/fixtures/spark").join(case).join("model"),
+        dir.path(),
+    );
+    let stage = std::fs::read_dir(dir.path().join("stages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(stage_prefix)
+        })
+        .unwrap();
+    let meta_dir = stage.join("metadata");
+    let part = std::fs::read_dir(&meta_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&part).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&part, v.to_string()).unwrap();
+    dir
+}
+
+#[test]
+fn unknown_stage_class_is_a_load_error_listing_what_is_supported() {
+    let dir = edited_model("car_evaluation", "08_", |v| {
+        v["class"] = "org.apache.spark.ml.classification.FMClassificationModel".into();
+    });
+    let err = Pipeline::load(dir.path()).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, EmberError::UnsupportedStage { .. }), "{text}");
+    assert!(
+        text.contains("FMClassificationModel") && text.contains("LogisticRegression_"),
+        "{text}"
+    );
+    assert!(
+        text.contains("org.apache.spark.ml.feature.StringIndexerModel"),
+        "supported list missing: {text}"
+    );
+}
+
+#[test]
+fn unsupported_param_values_are_load_errors_naming_the_param() {
+    // OneHotEncoder has no "skip"
+    let dir = edited_model("car_evaluation", "06_", |v| {
+        v["paramMap"]["handleInvalid"] = "skip".into();
+    });
+    let text = Pipeline::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        text.contains("handleInvalid") && text.contains("skip") && text.contains("OneHotEncoder_"),
+        "{text}"
+    );
+    // a param of the wrong JSON type
+    let dir = edited_model("car_evaluation", "08_", |v| {
+        v["paramMap"]["threshold"] = "high".into();
+    });
+    let text = Pipeline::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        text.contains("threshold") && text.contains("LogisticRegression_"),
+        "{text}"
+    );
+    // thresholds that do not fit the number of classes
+    let dir = edited_model("car_evaluation", "08_", |v| {
+        v["paramMap"]["thresholds"] = serde_json::json!([0.5, 0.5]);
+    });
+    let text = Pipeline::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        text.contains("thresholds") && text.contains("4 classes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn damaged_model_directories_are_errors_not_panics() {
+    // metadata that is not JSON
+    let dir = edited_model("car_evaluation", "00_", |_| {});
+    let stage = std::fs::read_dir(dir.path().join("stages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("00_"))
+        .unwrap();
+    let part = std::fs::read_dir(stage.join("metadata"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    std::fs::write(&part, "{not json").unwrap();
+    let text = Pipeline::load(dir.path()).unwrap_err().to_string();
+    assert!(text.contains("metadata") && text.contains("JSON"), "{text}");
+    // model data that is not Parquet
+    let dir = edited_model("car_evaluation", "00_", |_| {});
+    let stage = std::fs::read_dir(dir.path().join("stages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("00_"))
+        .unwrap();
+    let data = std::fs::read_dir(stage.join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    std::fs::write(&data, b"PAR1 garbage").unwrap();
+    let text = Pipeline::load(dir.path()).unwrap_err().to_string();
+    assert!(text.contains("Parquet"), "{text}");
+    // a stage directory missing
+    let dir = edited_model("car_evaluation", "00_", |_| {});
+    let stage = std::fs::read_dir(dir.path().join("stages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("03_"))
+        .unwrap();
+    std::fs::remove_dir_all(stage).unwrap();
+    let text = Pipeline::load(dir.path()).unwrap_err().to_string();
+    assert!(text.contains("stage 3"), "{text}");
+    // not a model at all
+    let text = Pipeline::load(root().join("docs")).unwrap_err().to_string();
+    assert!(text.contains("PipelineModel.save()"), "{text}");
+}

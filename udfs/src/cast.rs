@@ -517,7 +517,7 @@ mod tests {
         let s = out.as_string::<i32>();
         assert_eq!(s.value(0), "[1.0,1.0E7]");
         assert_eq!(s.value(1), "(5,[1,3],[7.0,-0.5])");
-        let back = invoke(&ToVectorUdf::default(), vec![out.clone()]).unwrap();
+        let back = invoke(&ToVectorUdf::default(), vec![Arc::clone(&out)]).unwrap();
         let again = invoke(&VectorToStringUdf::default(), vec![back]).unwrap();
         assert_eq!(again.as_string::<i32>().value(1), "(5,[1,3],[7.0,-0.5])");
     }

@@ -5,8 +5,8 @@
 //! output the same way. Java 8–18 (Spark 4 runs on Java 17) use the old `FloatingDecimal`
 //! algorithm, which prints the shortest digits that round-trip except for integer-valued doubles
 //! between 2^53 and 2^63, where it prints the exact integer with at most two digits rounded away.
-//! This module reproduces that, Java's round-half-even choice between two equally short
-//! candidates, and the two-digit `4.9E-324`; `tests/fixtures/java/double_tostring.txt` (written by Java 17,
+//! This module reproduces that (shortest digits from `ryu`, which like Java breaks exact
+//! decimal ties to even), and the two-digit `4.9E-324`; `tests/fixtures/java/double_tostring.txt` (written by Java 17,
 //! see `scripts/JavaNumberCorpus.java`) is the reference it is tested against.
 //!
 //! Layout rules (Java's): magnitudes in `[1e-3, 1e7)` print as plain decimals with at least one
@@ -18,27 +18,80 @@ use std::fmt::Write;
 /// Decimal digits (no leading or trailing zeros) and the exponent `e` such that the value is
 /// `0.d1d2d3… × 10^e`.
 struct Decimal {
-    digits: Vec<u8>,
+    digits: [u8; 24],
+    len: usize,
     exp: i32,
 }
 
-fn shortest_digits(text: &str) -> Decimal {
-    // `text` is Rust's `{:e}` rendering: shortest round-trip digits, e.g. "1.2345e-5".
-    let (mantissa, exp) = text
-        .split_once('e')
-        .expect("LowerExp output has an exponent");
-    let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
-    let mut digits: Vec<u8> = mantissa.bytes().filter(|b| b.is_ascii_digit()).collect();
-    while digits.len() > 1 && digits.last() == Some(&b'0') {
-        digits.pop();
+impl Decimal {
+    /// Parses ryu's shortest rendering (`97524076221609.12`, `1e23`, `5e-324`, `0.001`).
+    fn from_ryu(text: &str) -> Self {
+        let (mantissa, e) = match text.split_once('e') {
+            Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+            None => (text, 0),
+        };
+        let int_len = mantissa.find('.').unwrap_or(mantissa.len()) as i32;
+        let mut digits = [0u8; 24];
+        let mut len = 0usize;
+        let mut leading = 0i32;
+        for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+            if len == 0 && b == b'0' {
+                leading += 1;
+                continue;
+            }
+            if len < digits.len() {
+                digits[len] = b;
+                len += 1;
+            }
+        }
+        while len > 1 && digits[len - 1] == b'0' {
+            len -= 1;
+        }
+        if len == 0 {
+            digits[0] = b'0';
+            len = 1;
+        }
+        Self {
+            digits,
+            len,
+            exp: int_len - leading + e,
+        }
     }
-    Decimal {
-        digits,
-        exp: exp + 1,
+
+    /// The digits of `q`, scaled by `10^scale`.
+    fn from_integer(q: u64, scale: i32) -> Self {
+        let mut reversed = [0u8; 24];
+        let mut n = 0;
+        let mut v = q;
+        loop {
+            reversed[n] = b'0' + (v % 10) as u8;
+            n += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let mut digits = [0u8; 24];
+        for i in 0..n {
+            digits[i] = reversed[n - 1 - i];
+        }
+        let mut len = n;
+        while len > 1 && digits[len - 1] == b'0' {
+            len -= 1;
+        }
+        Self {
+            digits,
+            len,
+            exp: n as i32 + scale,
+        }
+    }
+
+    fn digits(&self) -> &[u8] {
+        &self.digits[..self.len]
     }
 }
 
-fn decimal(a: f64, scratch: &mut String) -> Decimal {
+fn decimal(a: f64) -> Decimal {
     let biased = ((a.to_bits() >> 52) & 0x7ff) as i32;
     let binary_exp = biased - 1023;
     if (53..=62).contains(&binary_exp) {
@@ -52,72 +105,21 @@ fn decimal(a: f64, scratch: &mut String) -> Decimal {
         let v = a as u64;
         let p = 10u64.pow(drop);
         let mut q = v / p;
-        if v % p >= p / 2 && drop > 0 {
+        if drop > 0 && v % p >= p / 2 {
             q += 1;
         }
-        scratch.clear();
-        write!(scratch, "{q}").expect("write to String");
-        let exp = scratch.len() as i32 + drop as i32;
-        let mut digits: Vec<u8> = scratch.bytes().collect();
-        while digits.len() > 1 && digits.last() == Some(&b'0') {
-            digits.pop();
-        }
-        return Decimal { digits, exp };
+        return Decimal::from_integer(q, drop as i32);
     }
-    scratch.clear();
-    write!(scratch, "{a:e}").expect("write to String");
-    let mut dec = shortest_digits(scratch);
-    round_ties_to_even(a, &mut dec, scratch);
-    dec
-}
-
-/// Rust's shortest formatting breaks an exact decimal tie (the double lies exactly halfway
-/// between two shortest candidates, e.g. `97524076221609.125` at 16 digits) upwards; Java picks
-/// the candidate with the even last digit. Both candidates round-trip, so switching is safe.
-fn round_ties_to_even(a: f64, dec: &mut Decimal, scratch: &mut String) {
-    let n = dec.digits.len();
-    scratch.clear();
-    // n + 25 significant digits: exact for any double whose expansion is that short
-    write!(scratch, "{a:.*e}", n + 24).expect("write to String");
-    let (mantissa, exp) = scratch
-        .split_once('e')
-        .expect("LowerExp output has an exponent");
-    if exp.parse::<i32>().ok().map(|e| e + 1) != Some(dec.exp) {
-        return;
-    }
-    let exact: Vec<u8> = mantissa.bytes().filter(|b| b.is_ascii_digit()).collect();
-    if exact[n] != b'5' || exact[n + 1..].iter().any(|d| *d != b'0') {
-        return;
-    }
-    // a tie between T = exact[..n] and T + 1 (one of them is `dec`)
-    let mut even = exact[..n].to_vec();
-    if (even[n - 1] - b'0') % 2 == 1 {
-        // T is odd: the even candidate is T + 1
-        let mut i = n;
-        loop {
-            i -= 1;
-            if even[i] == b'9' {
-                even[i] = b'0';
-                if i == 0 {
-                    return; // carry out of the leading digit: not a same-length tie
-                }
-            } else {
-                even[i] += 1;
-                break;
-            }
-        }
-    }
-    while even.len() > 1 && even.last() == Some(&b'0') {
-        even.pop();
-    }
-    dec.digits = even;
+    // Shortest round-trip digits; ryu breaks exact decimal ties to even, as Java does.
+    let mut b = ryu::Buffer::new();
+    Decimal::from_ryu(b.format_finite(a))
 }
 
 fn layout(out: &mut String, negative: bool, d: &Decimal) {
     if negative {
         out.push('-');
     }
-    let digits = &d.digits;
+    let digits = d.digits();
     let e = d.exp;
     let push_digits = |out: &mut String, ds: &[u8]| ds.iter().for_each(|b| out.push(*b as char));
     if e > 0 && e < 8 {
@@ -161,9 +163,7 @@ pub fn write_java_double(out: &mut String, d: f64) {
         // Double.MIN_VALUE: FloatingDecimal prints two digits where one round-trips
         out.push_str(if d < 0.0 { "-4.9E-324" } else { "4.9E-324" });
     } else {
-        let mut scratch = String::with_capacity(32);
-        let dec = decimal(d.abs(), &mut scratch);
-        layout(out, d < 0.0, &dec);
+        layout(out, d < 0.0, &decimal(d.abs()));
     }
 }
 
@@ -185,10 +185,8 @@ pub fn write_java_float(out: &mut String, f: f32) {
     } else if f == 0.0 {
         out.push_str(if f.is_sign_negative() { "-0.0" } else { "0.0" });
     } else {
-        let mut scratch = String::with_capacity(24);
-        write!(scratch, "{:e}", f.abs()).expect("write to String");
-        let dec = shortest_digits(&scratch);
-        layout(out, f < 0.0, &dec);
+        let mut b = ryu::Buffer::new();
+        layout(out, f < 0.0, &Decimal::from_ryu(b.format_finite(f.abs())));
     }
 }
 

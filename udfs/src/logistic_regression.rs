@@ -8,10 +8,10 @@
 //! with the threshold, `raw2prediction` compares the margin with `log(t / (1 - t))`), so the
 //! compiled stage picks the same path Spark picks and this UDF offers each of them.
 //!
-//! Math, per Spark: binomial margin `m = x·w + b`, raw `[-m, m]`, probability
-//! `1 / (1 + exp(-raw_i))` element-wise. Multinomial margins `x·W_c + b_c`; probability is the
-//! softmax, subtracting the largest margin only when it is positive, scaled by `1 / sum`; a
-//! `+∞` margin gives a one-hot probability. Predictions are `argmax` (first maximum), or with
+//! Math, per Spark 3/4: binomial margin `m = x·w + b`, raw `[-m, m]`, probability
+//! `p0 = 1 / (1 + exp(-raw0))`, `p1 = 1 - p0`. Multinomial margins `x·W_c + b_c`; probability
+//! is `Utils.softmax`: subtract the largest margin, exponentiate, multiply by `1 / sum`; a `+∞`
+//! margin gives a one-hot probability. Predictions are `argmax` (first maximum), or with
 //! `thresholds` the argmax of `p_i / t_i`.
 //!
 //! # Null Handling
@@ -66,6 +66,33 @@ fn argmax(v: &[f64]) -> f64 {
     best as f64
 }
 
+/// Spark's `Utils.softmax`, in place.
+fn softmax(v: &mut [f64]) {
+    let mut max = -f64::MAX;
+    let mut infinite = None;
+    for (i, x) in v.iter().enumerate() {
+        if *x == f64::INFINITY && infinite.is_none() {
+            infinite = Some(i);
+        }
+        if *x > max {
+            max = *x;
+        }
+    }
+    if let Some(k) = infinite {
+        v.iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = if i == k { 1.0 } else { 0.0 });
+        return;
+    }
+    let mut sum = 0.0;
+    for x in v.iter_mut() {
+        *x = (*x - max).exp();
+        sum += *x;
+    }
+    let scale = 1.0 / sum;
+    v.iter_mut().for_each(|x| *x *= scale);
+}
+
 impl LogisticRegression {
     /// Width of the raw prediction and probability vectors.
     pub fn output_size(&self) -> usize {
@@ -91,27 +118,16 @@ impl LogisticRegression {
         }
     }
 
-    /// Spark's `raw2probabilityInPlace`.
+    /// Spark's `raw2probabilityInPlace`: binomial `p0 = 1 / (1 + exp(-raw0))`, `p1 = 1 - p0`;
+    /// multinomial `Utils.softmax` (subtract the largest margin, exponentiate, multiply by
+    /// `1 / sum`; a `+∞` margin gives a one-hot vector at the first one).
     #[inline]
     pub fn raw_to_probability(&self, raw: &mut [f64]) {
         if self.multinomial {
-            let best = argmax(raw) as usize;
-            let max = raw[best];
-            if max == f64::INFINITY {
-                for (k, v) in raw.iter_mut().enumerate() {
-                    *v = if k == best { 1.0 } else { 0.0 };
-                }
-            } else {
-                let mut sum = 0.0;
-                for v in raw.iter_mut() {
-                    *v = if max > 0.0 { (*v - max).exp() } else { v.exp() };
-                    sum += *v;
-                }
-                let scale = 1.0 / sum;
-                raw.iter_mut().for_each(|v| *v *= scale);
-            }
+            softmax(raw);
         } else {
-            raw.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
+            raw[0] = 1.0 / (1.0 + (-raw[0]).exp());
+            raw[1] = 1.0 - raw[0];
         }
     }
 
@@ -288,13 +304,8 @@ impl ScalarUDFImpl for LogisticRegressionUdf {
         let n = va.len();
         let k = self.model.output_size();
         let expected = self.expected_size();
-        let mut scratch = vec![0.0; k];
-        let mut vectors = self
-            .output
-            .is_vector()
-            .then(|| VectorBuilder::with_capacity(n, k));
-        let mut scalars = (!self.output.is_vector()).then(|| Float64Builder::with_capacity(n));
-        for row in 0..n {
+        let m = &self.model;
+        let row_vector = |row: usize| {
             let v = va
                 .value(row)
                 .map_err(|e| self.stage.error(&self.column, row, e.to_string()))?
@@ -309,39 +320,45 @@ impl ScalarUDFImpl for LogisticRegressionUdf {
                     ),
                 ));
             }
-            let m = &self.model;
-            match self.output {
-                LrOutput::Raw => m.predict_raw(&v, vectors.as_mut().expect("vector").dense_row(k)),
-                LrOutput::ProbabilityFromFeatures => {
-                    let row_out = vectors.as_mut().expect("vector").dense_row(k);
-                    m.predict_raw(&v, row_out);
-                    m.raw_to_probability(row_out);
-                }
-                LrOutput::ProbabilityFromRaw => {
-                    let row_out = vectors.as_mut().expect("vector").dense_row(k);
-                    v.write_dense(row_out);
-                    m.raw_to_probability(row_out);
-                }
-                LrOutput::PredictionFromFeatures => {
-                    let p = m.predict(&v, &mut scratch);
-                    scalars.as_mut().expect("scalar").append_value(p);
-                }
-                LrOutput::PredictionFromRaw => {
-                    v.write_dense(&mut scratch);
-                    let p = m.raw_to_prediction(&mut scratch);
-                    scalars.as_mut().expect("scalar").append_value(p);
-                }
-                LrOutput::PredictionFromProbability => {
-                    v.write_dense(&mut scratch);
-                    let p = m.probability_to_prediction(&scratch);
-                    scalars.as_mut().expect("scalar").append_value(p);
+            Ok(v)
+        };
+        let array: arrow::array::ArrayRef = if self.output.is_vector() {
+            let mut out = VectorBuilder::with_capacity(n, k);
+            for row in 0..n {
+                let v = row_vector(row)?;
+                let slot = out.dense_row(k);
+                match self.output {
+                    LrOutput::Raw => m.predict_raw(&v, slot),
+                    LrOutput::ProbabilityFromFeatures => {
+                        m.predict_raw(&v, slot);
+                        m.raw_to_probability(slot);
+                    }
+                    _ => {
+                        v.write_dense(slot);
+                        m.raw_to_probability(slot);
+                    }
                 }
             }
-        }
-        let array = match (vectors, scalars) {
-            (Some(v), _) => v.finish_array(),
-            (_, Some(mut s)) => Arc::new(s.finish()),
-            _ => unreachable!("one builder is always present"),
+            out.finish_array()
+        } else {
+            let mut scratch = vec![0.0; k];
+            let mut out = Float64Builder::with_capacity(n);
+            for row in 0..n {
+                let v = row_vector(row)?;
+                let p = match self.output {
+                    LrOutput::PredictionFromFeatures => m.predict(&v, &mut scratch),
+                    LrOutput::PredictionFromRaw => {
+                        v.write_dense(&mut scratch);
+                        m.raw_to_prediction(&mut scratch)
+                    }
+                    _ => {
+                        v.write_dense(&mut scratch);
+                        m.probability_to_prediction(&scratch)
+                    }
+                };
+                out.append_value(p);
+            }
+            Arc::new(out.finish())
         };
         Ok(ColumnarValue::Array(array))
     }
@@ -372,8 +389,8 @@ mod tests {
         assert_eq!(raw, [0.5, -0.5]);
         let mut p = raw;
         m.raw_to_probability(&mut p);
-        assert_eq!(p[1], 1.0 / (1.0 + 0.5f64.exp()));
         assert_eq!(p[0], 1.0 / (1.0 + (-0.5f64).exp()));
+        assert_eq!(p[1], 1.0 - p[0]);
         assert_eq!(m.probability_to_prediction(&p), 0.0);
         assert_eq!(m.raw_to_prediction(&mut raw.clone()), 0.0);
         // threshold 0 predicts 1 everywhere, threshold 1 never

@@ -201,7 +201,7 @@ mod tests {
             let model = Arc::new(StandardScaler::new(&[1.0, 2.0], &[2.0, 0.0], m, s));
             let udf =
                 StandardScalerUdf::new("ss", StageRef::new("s", "StandardScalerModel"), "f", model);
-            invoke(&udf, vec![input.clone()]).unwrap()
+            invoke(&udf, vec![Arc::clone(&input)]).unwrap()
         };
         let both = run(true, true);
         let v = VectorArray::try_new(&both).unwrap();

@@ -161,7 +161,7 @@ impl ScalarUDFImpl for StringIndexerUdf {
 mod tests {
     use super::*;
     use crate::testing::invoke;
-    use arrow::array::{Array, AsArray, StringArray, StringViewArray};
+    use arrow::array::{Array, ArrayRef, AsArray, StringArray, StringViewArray};
     use arrow::datatypes::Float64Type;
 
     fn udf(h: HandleInvalid) -> StringIndexerUdf {
@@ -177,17 +177,17 @@ mod tests {
 
     #[test]
     fn modes() {
-        let input = Arc::new(StringArray::from(vec![
+        let input: ArrayRef = Arc::new(StringArray::from(vec![
             Some("a"),
             Some(""),
             Some("b"),
             Some("zz"),
             None,
         ]));
-        let keep = invoke(&udf(HandleInvalid::Keep), vec![input.clone()]).unwrap();
+        let keep = invoke(&udf(HandleInvalid::Keep), vec![Arc::clone(&input)]).unwrap();
         let keep = keep.as_primitive::<Float64Type>();
         assert_eq!(keep.values().to_vec(), vec![1.0, 2.0, 0.0, 3.0, 3.0]);
-        let skip = invoke(&udf(HandleInvalid::Skip), vec![input.clone()]).unwrap();
+        let skip = invoke(&udf(HandleInvalid::Skip), vec![Arc::clone(&input)]).unwrap();
         assert_eq!(skip.null_count(), 2);
         let err = invoke(&udf(HandleInvalid::Error), vec![input]).unwrap_err();
         assert!(err.to_string().contains("Unseen label: zz"), "{err}");
