@@ -11,9 +11,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use datafusion::logical_expr::{col, ident};
+use datafusion::logical_expr::{ScalarUDF, col, ident};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use ember_engine::io::{DataFormat, Inputs, ROW_COLUMN, Sink};
+use ember_engine::io::{DataFormat, Inputs, LineFormat, ROW_COLUMN, RenderLinesUdf, Sink};
+
+/// Column holding rendered CSV/JSON lines inside the plan.
+const LINE_COLUMN: &str = "__ember_line";
 use ember_engine::{EmberError, Pipeline, Result};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -147,10 +150,28 @@ pub async fn score(pipeline: &Pipeline, opts: &ScoreOptions) -> Result<ScoreSumm
             cols.clone()
         }
     };
-    let df = df
-        .sort(vec![col(ROW_COLUMN).sort(true, false)])?
+    let selected = df
+        .clone()
         .select(keep.iter().map(ident).collect::<Vec<_>>())?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
+    let schema = Arc::new(selected.schema().as_arrow().clone());
+    // CSV and JSON: render lines inside the parallel part of the plan, before the merge
+    let line_format = LineFormat::for_output(out_format, &schema);
+    let df = match &line_format {
+        Some(format) => {
+            let render = ScalarUDF::from(RenderLinesUdf::new(format.clone()));
+            df.select(vec![
+                render
+                    .call(keep.iter().map(ident).collect())
+                    .alias(LINE_COLUMN),
+                col(ROW_COLUMN),
+            ])?
+            .sort(vec![col(ROW_COLUMN).sort(true, false)])?
+            .select(vec![col(LINE_COLUMN)])?
+        }
+        None => df
+            .sort(vec![col(ROW_COLUMN).sort(true, false)])?
+            .select(keep.iter().map(ident).collect::<Vec<_>>())?,
+    };
 
     let bar = progress_bar(opts.progress, &inputs);
     let progress = inputs.progress();
@@ -180,7 +201,11 @@ pub async fn score(pipeline: &Pipeline, opts: &ScoreOptions) -> Result<ScoreSumm
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             rows_out += batch.num_rows() as u64;
-            sink.write(&batch)?;
+            if line_format.is_some() {
+                sink.write_lines(batch.column(0))?;
+            } else {
+                sink.write(&batch)?;
+            }
         }
         sink.finish()?;
         Ok::<u64, EmberError>(rows_out)

@@ -8,18 +8,24 @@
 //!   Java prints them (`1.0E7`), NaN and infinities as strings.
 //! * CSV: a header line, numbers as Java prints them, vectors in Spark's `toString` form
 //!   (`[1.0,2.0]`, `(5,[1,3],[7.0,9.0])`), null as an empty field, RFC 4180 quoting.
+//!
+//! CSV and JSON lines are rendered by [`RenderLinesUdf`] inside the plan, so formatting runs on
+//! every core; the [`Sink`] then only appends bytes.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder};
 use arrow::datatypes::{
     DataType, Field, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, Schema,
     SchemaRef, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+};
 use ember_udfs::cast::write_vector;
 use ember_udfs::java_fmt::{write_java_double, write_java_float};
 use ember_udfs::vector::{VectorArray, VectorRef, is_vector_type};
@@ -85,22 +91,178 @@ pub fn spark_schema_json(schema: &Schema) -> Option<String> {
     spark_struct(schema.fields().iter().map(|f| f.as_ref())).map(|v| v.to_string())
 }
 
+/// Renders rows as text lines, CSV or JSON (without the line terminator).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LineFormat {
+    /// Comma-separated values; fields quoted only when needed (RFC 4180).
+    Csv,
+    /// One JSON object per line, with these field names (Spark's JSON writer conventions).
+    Json(Vec<String>),
+}
+
+impl LineFormat {
+    /// The format for `format` and the columns of `schema` (`None` for Parquet).
+    pub fn for_output(format: DataFormat, schema: &Schema) -> Option<Self> {
+        match format {
+            DataFormat::Csv => Some(Self::Csv),
+            DataFormat::JsonLines => Some(Self::Json(
+                schema.fields().iter().map(|f| f.name().clone()).collect(),
+            )),
+            DataFormat::Parquet => None,
+        }
+    }
+
+    /// Renders every row of `columns` into `out`, one line per row.
+    pub fn render(&self, columns: &[ArrayRef], rows: usize, out: &mut StringBuilder) -> Result<()> {
+        let cells: Vec<CellWriter> = columns.iter().map(CellWriter::new).collect::<Result<_>>()?;
+        let keys: Vec<String> = match self {
+            Self::Json(names) => names
+                .iter()
+                .map(|n| serde_json::to_string(n).unwrap_or_default())
+                .collect(),
+            Self::Csv => Vec::new(),
+        };
+        let mut line = String::with_capacity(256);
+        let mut cell = String::with_capacity(64);
+        for row in 0..rows {
+            line.clear();
+            match self {
+                Self::Csv => {
+                    for (i, c) in cells.iter().enumerate() {
+                        if i > 0 {
+                            line.push(',');
+                        }
+                        cell.clear();
+                        c.text(row, &mut cell)?;
+                        push_csv_field(&mut line, &cell);
+                    }
+                }
+                Self::Json(_) => {
+                    line.push('{');
+                    let mut first = true;
+                    for (key, c) in keys.iter().zip(&cells) {
+                        if c.is_null(row) {
+                            continue;
+                        }
+                        if !first {
+                            line.push(',');
+                        }
+                        first = false;
+                        line.push_str(key);
+                        line.push(':');
+                        c.json(row, &mut line)?;
+                    }
+                    line.push('}');
+                }
+            }
+            out.append_value(&line);
+        }
+        Ok(())
+    }
+
+    /// The CSV header line, if any.
+    pub fn header(&self, schema: &Schema) -> Option<String> {
+        match self {
+            Self::Csv => {
+                let mut line = String::new();
+                for (i, f) in schema.fields().iter().enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    push_csv_field(&mut line, f.name());
+                }
+                Some(line)
+            }
+            Self::Json(_) => None,
+        }
+    }
+}
+
+/// Appends a CSV field, quoted (with doubled quotes) when it holds a comma, quote or line break.
+fn push_csv_field(line: &mut String, field: &str) {
+    if field.contains([',', '"', '\n', '\r']) {
+        line.push('"');
+        for ch in field.chars() {
+            if ch == '"' {
+                line.push('"');
+            }
+            line.push(ch);
+        }
+        line.push('"');
+    } else {
+        line.push_str(field);
+    }
+}
+
+/// The `ember_render_lines` UDF: renders its arguments (the output columns, in order) as one
+/// text line per row, so CSV and JSON formatting runs in parallel inside the plan and the
+/// writer only copies bytes.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct RenderLinesUdf {
+    format: LineFormat,
+    signature: Signature,
+}
+
+impl RenderLinesUdf {
+    /// A renderer for `format`.
+    pub fn new(format: LineFormat) -> Self {
+        Self {
+            format,
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for RenderLinesUdf {
+    fn name(&self) -> &str {
+        "ember_render_lines"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let columns: Vec<ArrayRef> = args
+            .args
+            .iter()
+            .map(|a| a.to_array(rows))
+            .collect::<datafusion::error::Result<_>>()?;
+        let mut out = StringBuilder::with_capacity(rows, rows * 64);
+        self.format
+            .render(&columns, rows, &mut out)
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
 /// A writer for one output file.
 pub enum Sink {
     /// Parquet.
     Parquet(ArrowWriter<File>),
-    /// CSV.
-    Csv(csv::Writer<BufWriter<File>>, SchemaRef, bool),
-    /// JSON lines.
-    Json(BufWriter<File>),
+    /// CSV or JSON lines.
+    Lines {
+        /// The file.
+        out: BufWriter<File>,
+        /// How rows are rendered when `write` gets columns rather than rendered lines.
+        format: LineFormat,
+    },
 }
 
 impl Sink {
-    /// Creates `path` for batches of `schema` in `format`.
+    /// Creates `path` for batches of `schema` in `format` (a CSV file gets its header now).
     pub fn create(path: &Path, format: DataFormat, schema: &SchemaRef) -> Result<Self> {
         let file = File::create(path).map_err(io_err(path))?;
-        Ok(match format {
-            DataFormat::Parquet => {
+        Ok(match LineFormat::for_output(format, schema) {
+            None => {
                 let mut props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
                     .set_max_row_group_row_count(Some(128 * 1024));
@@ -116,77 +278,38 @@ impl Sink {
                     Some(props.build()),
                 )?)
             }
-            DataFormat::Csv => Sink::Csv(
-                csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 16, file)),
-                Arc::clone(schema),
-                false,
-            ),
-            DataFormat::JsonLines => Sink::Json(BufWriter::with_capacity(1 << 16, file)),
+            Some(format) => {
+                let mut out = BufWriter::with_capacity(1 << 16, file);
+                if let Some(header) = format.header(schema) {
+                    write_line(&mut out, &header)?;
+                }
+                Sink::Lines { out, format }
+            }
         })
     }
 
-    /// Appends a batch.
+    /// Appends a batch of the schema given to [`Sink::create`].
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match self {
             Sink::Parquet(w) => w.write(batch)?,
-            Sink::Csv(w, schema, header_done) => {
-                if !*header_done {
-                    w.write_record(schema.fields().iter().map(|f| f.name()))
-                        .map_err(csv_err)?;
-                    *header_done = true;
-                }
-                let cols: Vec<CellWriter> = batch
-                    .columns()
-                    .iter()
-                    .map(CellWriter::new)
-                    .collect::<Result<_>>()?;
-                let mut cells: Vec<String> = vec![String::new(); cols.len()];
-                for row in 0..batch.num_rows() {
-                    for (c, cell) in cols.iter().zip(cells.iter_mut()) {
-                        cell.clear();
-                        c.text(row, cell)?;
-                    }
-                    w.write_record(&cells).map_err(csv_err)?;
-                }
-            }
-            Sink::Json(w) => {
-                let names: Vec<String> = batch
-                    .schema_ref()
-                    .fields()
-                    .iter()
-                    .map(|f| serde_json::to_string(f.name()).unwrap_or_default())
-                    .collect();
-                let cols: Vec<CellWriter> = batch
-                    .columns()
-                    .iter()
-                    .map(CellWriter::new)
-                    .collect::<Result<_>>()?;
-                let mut line = String::with_capacity(256);
-                for row in 0..batch.num_rows() {
-                    line.clear();
-                    line.push('{');
-                    let mut first = true;
-                    for (name, c) in names.iter().zip(&cols) {
-                        if c.is_null(row) {
-                            continue;
-                        }
-                        if !first {
-                            line.push(',');
-                        }
-                        first = false;
-                        line.push_str(name);
-                        line.push(':');
-                        c.json(row, &mut line)?;
-                    }
-                    line.push_str("}\n");
-                    w.write_all(line.as_bytes()).map_err(|e| EmberError::Data {
-                        context: "writing JSON".into(),
-                        message: e.to_string(),
-                    })?;
-                }
+            Sink::Lines { out, format } => {
+                let mut lines = StringBuilder::new();
+                format.render(batch.columns(), batch.num_rows(), &mut lines)?;
+                write_rendered(out, &lines.finish())?;
             }
         }
         Ok(())
+    }
+
+    /// Appends lines already rendered by [`RenderLinesUdf`] (CSV and JSON sinks only).
+    pub fn write_lines(&mut self, lines: &dyn Array) -> Result<()> {
+        match self {
+            Sink::Lines { out, .. } => write_rendered(out, lines),
+            Sink::Parquet(_) => Err(EmberError::Data {
+                context: "writing".into(),
+                message: "rendered lines given to a Parquet writer".into(),
+            }),
+        }
     }
 
     /// Flushes and closes the file.
@@ -195,25 +318,33 @@ impl Sink {
             Sink::Parquet(w) => {
                 w.close()?;
             }
-            Sink::Csv(mut w, schema, header_done) => {
-                if !header_done {
-                    w.write_record(schema.fields().iter().map(|f| f.name()))
-                        .map_err(csv_err)?;
-                }
-                w.flush().map_err(|e| csv_err(e.into()))?;
-            }
-            Sink::Json(mut w) => w.flush().map_err(|e| EmberError::Data {
-                context: "writing JSON".into(),
-                message: e.to_string(),
-            })?,
+            Sink::Lines { mut out, .. } => out.flush().map_err(write_err)?,
         }
         Ok(())
     }
 }
 
-fn csv_err(e: csv::Error) -> EmberError {
+fn write_rendered(out: &mut BufWriter<File>, lines: &dyn Array) -> Result<()> {
+    if lines.data_type() != &DataType::Utf8 {
+        return Err(EmberError::Data {
+            context: "writing".into(),
+            message: format!("rendered lines must be strings, got {}", lines.data_type()),
+        });
+    }
+    for line in lines.as_string::<i32>().iter() {
+        write_line(out, line.unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+fn write_line(out: &mut BufWriter<File>, line: &str) -> Result<()> {
+    out.write_all(line.as_bytes()).map_err(write_err)?;
+    out.write_all(b"\n").map_err(write_err)
+}
+
+fn write_err(e: std::io::Error) -> EmberError {
     EmberError::Data {
-        context: "writing CSV".into(),
+        context: "writing output".into(),
         message: e.to_string(),
     }
 }
