@@ -247,7 +247,7 @@ impl ScalarUDFImpl for RenderLinesUdf {
 /// A writer for one output file.
 pub enum Sink {
     /// Parquet.
-    Parquet(ArrowWriter<File>),
+    Parquet(Box<ArrowWriter<File>>),
     /// CSV or JSON lines.
     Lines {
         /// The file.
@@ -272,11 +272,11 @@ impl Sink {
                         spark,
                     )]));
                 }
-                Sink::Parquet(ArrowWriter::try_new(
+                Sink::Parquet(Box::new(ArrowWriter::try_new(
                     file,
                     Arc::clone(schema),
                     Some(props.build()),
-                )?)
+                )?))
             }
             Some(format) => {
                 let mut out = BufWriter::with_capacity(1 << 16, file);
