@@ -21,14 +21,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CAR = {
-    "buying": ["vhigh", "high", "med", "low"],
-    "maint": ["vhigh", "high", "med", "low"],
-    "doors": ["2", "3", "4", "5more"],
-    "persons": ["2", "4", "more"],
-    "lug_boot": ["small", "med", "big"],
-    "safety": ["low", "med", "high"],
-}
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from gen_spark_fixtures import CAR_VALUES as CAR  # noqa: E402  (the fixture generator's table)
 
 
 def make_csv(path, rows):

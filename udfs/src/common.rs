@@ -166,6 +166,60 @@ macro_rules! udf_identity {
     };
 }
 
+/// What a one-argument stage UDF accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgKind {
+    /// Utf8, LargeUtf8 or Utf8View.
+    String,
+    /// Float64.
+    Double,
+    /// A Spark ML vector.
+    Vector,
+}
+
+impl ArgKind {
+    fn accepts(&self, t: &DataType) -> bool {
+        match self {
+            ArgKind::String => is_string_type(t),
+            ArgKind::Double => t == &DataType::Float64,
+            ArgKind::Vector => crate::vector::is_vector_type(t),
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            ArgKind::String => "a string",
+            ArgKind::Double => "a double",
+            ArgKind::Vector => "a vector",
+        }
+    }
+}
+
+/// The return field of a one-argument stage UDF: checks the argument's type (a planning error
+/// naming the UDF and stage otherwise) and returns a nullable field of type `returns`.
+pub fn single_arg_field(
+    udf: &str,
+    stage: &StageRef,
+    args: &datafusion::logical_expr::ReturnFieldArgs,
+    accepts: ArgKind,
+    returns: DataType,
+) -> Result<arrow::datatypes::FieldRef> {
+    let t = args.arg_fields.first().map(|f| f.data_type());
+    match t {
+        Some(t) if args.arg_fields.len() == 1 && accepts.accepts(t) => Ok(std::sync::Arc::new(
+            arrow::datatypes::Field::new(udf, returns, true),
+        )),
+        _ => datafusion::common::plan_err!(
+            "{udf}: {stage} expects one argument, {} column, got {:?}",
+            accepts.describe(),
+            args.arg_fields
+                .iter()
+                .map(|f| f.data_type().to_string())
+                .collect::<Vec<_>>()
+        ),
+    }
+}
+
 /// Converts the arguments to arrays of `rows` rows (scalars are broadcast).
 pub fn arrays(args: &[ColumnarValue], rows: usize) -> Result<Vec<ArrayRef>> {
     args.iter().map(|a| a.to_array(rows)).collect()

@@ -8,13 +8,13 @@
 use std::sync::Arc;
 
 use arrow::array::StringBuilder;
-use arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{Result, plan_err};
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::common::{StageRef, arrays, as_f64, fingerprint};
+use crate::common::{ArgKind, StageRef, arrays, as_f64, fingerprint, single_arg_field};
 use crate::java_fmt::java_double_to_string;
 
 /// `IndexToString`: `double → string`.
@@ -63,15 +63,13 @@ impl ScalarUDFImpl for IndexToStringUdf {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let t = args.arg_fields[0].data_type();
-        if t != &DataType::Float64 {
-            return plan_err!(
-                "{}: {} expects a double column, got {t}",
-                self.name,
-                self.stage
-            );
-        }
-        Ok(Arc::new(Field::new(&self.name, DataType::Utf8, true)))
+        single_arg_field(
+            &self.name,
+            &self.stage,
+            &args,
+            ArgKind::Double,
+            DataType::Utf8,
+        )
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

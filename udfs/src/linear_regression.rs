@@ -6,14 +6,14 @@
 use std::sync::Arc;
 
 use arrow::array::Float64Builder;
-use arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{Result, plan_err};
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::common::{StageRef, arrays, fingerprint, hash_f64s};
-use crate::vector::{VectorArray, is_vector_type};
+use crate::common::{ArgKind, StageRef, arrays, fingerprint, hash_f64s, single_arg_field};
+use crate::vector::VectorArray;
 
 /// A fitted linear model.
 #[derive(Debug, Clone)]
@@ -74,15 +74,13 @@ impl ScalarUDFImpl for LinearRegressionUdf {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let t = args.arg_fields[0].data_type();
-        if !is_vector_type(t) {
-            return plan_err!(
-                "{}: {} expects a vector column, got {t}",
-                self.name,
-                self.stage
-            );
-        }
-        Ok(Arc::new(Field::new(&self.name, DataType::Float64, true)))
+        single_arg_field(
+            &self.name,
+            &self.stage,
+            &args,
+            ArgKind::Vector,
+            DataType::Float64,
+        )
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

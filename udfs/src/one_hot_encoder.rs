@@ -8,15 +8,13 @@
 //! and error, `categorySize + 1` with keep and no `dropLast`, `categorySize` otherwise; an index
 //! at or past the width gives the all-zero vector.
 
-use std::sync::Arc;
-
-use arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{Result, plan_err};
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::common::{StageRef, arrays, as_f64, fingerprint};
+use crate::common::{ArgKind, StageRef, arrays, as_f64, fingerprint, single_arg_field};
 use crate::java_fmt::java_double_to_string;
 use crate::vector::{VectorBuilder, vector_data_type};
 
@@ -88,15 +86,13 @@ impl ScalarUDFImpl for OneHotEncoderUdf {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let t = args.arg_fields[0].data_type();
-        if t != &DataType::Float64 {
-            return plan_err!(
-                "{}: {} expects a double column, got {t}",
-                self.name,
-                self.stage
-            );
-        }
-        Ok(Arc::new(Field::new(&self.name, vector_data_type(), true)))
+        single_arg_field(
+            &self.name,
+            &self.stage,
+            &args,
+            ArgKind::Double,
+            vector_data_type(),
+        )
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -154,7 +150,7 @@ mod tests {
 
     fn run(spec: OneHotColumn, input: Vec<Option<f64>>) -> Result<Vec<Option<Vec<f64>>>> {
         let udf = OneHotEncoderUdf::new("ohe", StageRef::new("o", "OneHotEncoderModel"), "x", spec);
-        let out = invoke(&udf, vec![Arc::new(Float64Array::from(input))])?;
+        let out = invoke(&udf, vec![std::sync::Arc::new(Float64Array::from(input))])?;
         let v = VectorArray::try_new(&out).unwrap();
         Ok((0..v.len())
             .map(|i| v.value(i).unwrap().map(|r: VectorRef| r.to_dense()))

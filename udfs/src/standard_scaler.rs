@@ -12,14 +12,14 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{Result, plan_err};
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::common::{StageRef, arrays, fingerprint, hash_f64s};
-use crate::vector::{VectorArray, VectorBuilder, VectorRef, is_vector_type, vector_data_type};
+use crate::common::{ArgKind, StageRef, arrays, fingerprint, hash_f64s, single_arg_field};
+use crate::vector::{VectorArray, VectorBuilder, VectorRef, vector_data_type};
 
 /// The fitted statistics and flags.
 #[derive(Debug, Clone)]
@@ -142,15 +142,13 @@ impl ScalarUDFImpl for StandardScalerUdf {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let t = args.arg_fields[0].data_type();
-        if !is_vector_type(t) {
-            return plan_err!(
-                "{}: {} expects a vector column, got {t}",
-                self.name,
-                self.stage
-            );
-        }
-        Ok(Arc::new(Field::new(&self.name, vector_data_type(), true)))
+        single_arg_field(
+            &self.name,
+            &self.stage,
+            &args,
+            ArgKind::Vector,
+            vector_data_type(),
+        )
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

@@ -9,15 +9,16 @@
 use std::sync::Arc;
 
 use arrow::array::Float64Builder;
-use arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{Result, plan_err};
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 use hashbrown::HashMap;
 
 use crate::common::{
-    HandleInvalid, StageRef, arrays, fingerprint, for_each_str, is_string_type, volatility,
+    ArgKind, HandleInvalid, StageRef, arrays, fingerprint, for_each_str, single_arg_field,
+    volatility,
 };
 
 /// The fitted labels of one input column.
@@ -104,15 +105,13 @@ impl ScalarUDFImpl for StringIndexerUdf {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let t = args.arg_fields[0].data_type();
-        if !is_string_type(t) {
-            return plan_err!(
-                "{}: {} expects a string column, got {t}",
-                self.name,
-                self.stage
-            );
-        }
-        Ok(Arc::new(Field::new(&self.name, DataType::Float64, true)))
+        single_arg_field(
+            &self.name,
+            &self.stage,
+            &args,
+            ArgKind::String,
+            DataType::Float64,
+        )
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
