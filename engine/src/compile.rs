@@ -282,6 +282,12 @@ impl CompiledPipeline {
     /// stage drops (`handleInvalid = skip`) are absent from the result; a row a stage rejects
     /// fails the call with [`EmberError::Row`] naming the row's index in `batch`.
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        self.evaluate_rows(batch).map(|(out, _)| out)
+    }
+
+    /// Like [`CompiledPipeline::evaluate`], also returning, when a stage dropped rows
+    /// (`handleInvalid = skip`), the input index of each output row.
+    pub fn evaluate_rows(&self, batch: &RecordBatch) -> Result<(RecordBatch, Option<Vec<usize>>)> {
         let given = batch.schema();
         if given.fields().len() != self.input.fields().len()
             || given
@@ -339,7 +345,7 @@ impl CompiledPipeline {
                 }
             }
         }
-        Ok(cur)
+        Ok((cur, rows))
     }
 
     fn locate(

@@ -11,9 +11,10 @@ use datafusion::prelude::SessionContext;
 
 use crate::compile::{CompiledPipeline, PipelineSteps, apply_steps, df_schema, plan_steps};
 use crate::error::{EmberError, Result};
+use crate::formats::mleap::{self, files::DirBundle};
 use crate::formats::spark;
 use crate::stage::{ColumnSpec, ColumnType, Stage};
-use crate::stages::spark_registry;
+use crate::stages::{mleap_registry, spark_registry};
 
 /// Where a pipeline was loaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,11 @@ pub enum ModelFormat {
     SparkDirectory {
         /// The Spark version recorded in the metadata.
         spark_version: String,
+    },
+    /// An MLeap bundle.
+    Mleap {
+        /// The MLeap version recorded in `bundle.json`.
+        version: String,
     },
     /// Built in code.
     InMemory,
@@ -65,10 +71,22 @@ impl Pipeline {
                 stages: model.stages,
             });
         }
+        if path.join("bundle.json").is_file() {
+            let files = DirBundle::new(path);
+            let model = mleap::load(&files, &mleap_registry())?;
+            return Ok(Self {
+                uid: model.info.name.clone(),
+                path: Some(path.to_path_buf()),
+                format: ModelFormat::Mleap {
+                    version: model.info.version,
+                },
+                stages: model.stages,
+            });
+        }
         Err(EmberError::format(
             path,
             "not a model ember can read: expected a directory written by Spark's \
-             PipelineModel.save() (with a metadata/ folder)",
+             PipelineModel.save() (with a metadata/ folder) or an MLeap bundle (with bundle.json)",
         ))
     }
 

@@ -30,6 +30,7 @@ pub fn to_json(p: &Pipeline) -> Value {
         ModelFormat::SparkDirectory { spark_version } => {
             json!({"format": "spark", "spark_version": spark_version})
         }
+        ModelFormat::Mleap { version } => json!({"format": "mleap", "mleap_version": version}),
         ModelFormat::InMemory => json!({"format": "in-memory"}),
     };
     json!({
@@ -53,6 +54,7 @@ pub fn to_text(p: &Pipeline) -> String {
         ModelFormat::SparkDirectory { spark_version } => {
             format!("Spark {spark_version} PipelineModel")
         }
+        ModelFormat::Mleap { version } => format!("MLeap {version} bundle"),
         ModelFormat::InMemory => "in-memory pipeline".into(),
     };
     let _ = writeln!(out, "{} ({source}), {} stages", p.uid(), p.stages().len());

@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use ember_engine::Pipeline;
 use ember_engine::io::DataFormat;
 use ember_server::score::{ScoreOptions, score};
+use ember_server::serve::scorer::Coalesce;
+use ember_server::serve::{ACCEPT_ENV, SCHEMA_ENV, ServeConfig, Server, shutdown_signal};
 
 /// Run Apache Spark ML pipelines without Spark and without a JVM.
 #[derive(Parser, Debug)]
@@ -48,6 +50,32 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Serve the SageMaker SparkML Serving contract over HTTP (GET /ping, GET
+    /// /execution-parameters, POST /invocations, GET /metrics).
+    Serve {
+        /// The model: a Spark PipelineModel directory or an MLeap bundle.
+        #[arg(long, short, default_value = "/opt/ml/model")]
+        model: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0")]
+        host: String,
+        /// Port to listen on.
+        #[arg(long, env = "SAGEMAKER_BIND_TO_PORT", default_value_t = 8080)]
+        port: u16,
+        /// Largest request body in MB (larger requests get 413).
+        #[arg(long, default_value_t = 6)]
+        max_body_mb: usize,
+        /// Coalesce concurrent requests into one batch: `off`, or the longest wait in
+        /// microseconds for more requests once one is queued (`0`: only those already queued).
+        #[arg(long, default_value = "0")]
+        coalesce: String,
+        /// Records per coalesced batch at most.
+        #[arg(long, default_value_t = 1024)]
+        coalesce_max_records: usize,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Describe a model: its stages, the input columns it needs and the columns it produces.
     Inspect {
         /// The model directory.
@@ -76,6 +104,63 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Serve {
+            model,
+            host,
+            port,
+            max_body_mb,
+            coalesce,
+            coalesce_max_records,
+            threads,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .init();
+            let coalesce = match coalesce.as_str() {
+                "off" | "false" | "no" => Coalesce::Off,
+                us => Coalesce::On {
+                    window: std::time::Duration::from_micros(us.parse().map_err(|_| {
+                        format!("--coalesce: expected off or microseconds, got '{us}'")
+                    })?),
+                    max_records: coalesce_max_records,
+                },
+            };
+            let config = ServeConfig {
+                model,
+                host,
+                port,
+                max_body_bytes: max_body_mb.saturating_mul(1024 * 1024),
+                coalesce,
+                schema: std::env::var(SCHEMA_ENV).ok(),
+                default_accept: std::env::var(ACCEPT_ENV).ok(),
+            };
+            let mut rt = tokio::runtime::Builder::new_multi_thread();
+            if let Some(t) = threads {
+                rt.worker_threads(t.max(1));
+            }
+            let rt = rt.enable_all().build()?;
+            rt.block_on(async {
+                let server = Server::bind(&config).await?;
+                let addr = server.local_addr().map_err(|e| e.to_string())?;
+                let p = server.state().pipeline();
+                tracing::info!(
+                    model = %config.model.display(),
+                    stages = p.stages().len(),
+                    schema = config.schema.is_some(),
+                    "ember serving on http://{addr}"
+                );
+                server
+                    .run(shutdown_signal())
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+            Ok(())
+        }
         Command::Inspect { model, json } => {
             let p = Pipeline::load(&model)?;
             if json {

@@ -1,4 +1,5 @@
 //! Model format front ends. Each reads its files into [`crate::Stage`]s; the stages are the
 //! same whichever format they came from.
 
+pub mod mleap;
 pub mod spark;

@@ -15,6 +15,7 @@ pub mod vector_assembler;
 use ember_udfs::HandleInvalid;
 
 use crate::error::Result;
+use crate::formats::mleap::MleapLoader;
 use crate::formats::spark::{SparkLoader, SparkStageDir};
 
 /// Spark class name → loader, for every stage ember implements.
@@ -49,6 +50,11 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
             linear_regression::LinearRegression::from_spark,
         ),
     ]
+}
+
+/// MLeap op name → loader, for every op ember implements (the `pipeline` op is built in).
+pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
+    vec![]
 }
 
 /// The `handleInvalid` param (default `error`), restricted to the values the stage supports.

@@ -1,0 +1,238 @@
+//! Reader for MLeap bundles (<https://github.com/combust/mleap>).
+//!
+//! ```text
+//! <bundle>/bundle.json            {"uid", "name", "format": "json" | "protobuf", "version", ...}
+//! <bundle>/root/node.json         {"name", "shape": {"inputs": [{"port", "name"}], "outputs": [...]}}
+//! <bundle>/root/model.json        {"op": "pipeline", "attributes": {"nodes": {"type": "list", "string": [...]}}}
+//! <bundle>/root/<name>.node/...   one directory per stage listed in `nodes`, in execution order
+//! ```
+//! Each op maps onto the same [`Stage`] implementation the Spark-directory reader builds: one
+//! stage, two front ends.
+
+pub mod files;
+pub mod value;
+
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::error::{EmberError, Result};
+use crate::stage::Stage;
+pub use files::BundleFiles;
+pub use value::Attributes;
+
+/// `bundle.json`.
+#[derive(Debug, Clone)]
+pub struct BundleInfo {
+    /// The root node's name (the pipeline uid).
+    pub name: String,
+    /// `json` or `protobuf`.
+    pub format: String,
+    /// The MLeap version that wrote it.
+    pub version: String,
+}
+
+/// One node of a bundle: its op, attributes and port bindings.
+#[derive(Debug, Clone)]
+pub struct MleapNode {
+    /// Path of the node inside the bundle (`root/x.node`).
+    pub path: String,
+    /// The node name (the stage uid).
+    pub name: String,
+    /// The op name (`string_indexer`, ...).
+    pub op: String,
+    /// The model attributes.
+    pub attributes: Attributes,
+    /// Input port → column.
+    pub inputs: Vec<(String, String)>,
+    /// Output port → column.
+    pub outputs: Vec<(String, String)>,
+    /// The bundle version (for messages).
+    pub version: String,
+}
+
+impl MleapNode {
+    /// A param error for this node.
+    pub fn error(&self, param: &str, message: impl Into<String>) -> EmberError {
+        EmberError::Param {
+            uid: self.name.clone(),
+            class: format!("MLeap op {}", self.op),
+            param: param.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The column bound to input `port`.
+    pub fn input(&self, port: &str) -> Option<&str> {
+        self.inputs
+            .iter()
+            .find(|(p, _)| p == port)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// The column bound to output `port`.
+    pub fn output(&self, port: &str) -> Option<&str> {
+        self.outputs
+            .iter()
+            .find(|(p, _)| p == port)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
+/// A loader turning a node into a [`Stage`].
+pub type MleapLoader = fn(&MleapNode, &dyn BundleFiles) -> Result<Arc<dyn Stage>>;
+
+/// A loaded bundle.
+#[derive(Debug)]
+pub struct MleapModel {
+    /// `bundle.json`.
+    pub info: BundleInfo,
+    /// The stages in execution order, nested pipelines flattened.
+    pub stages: Vec<Arc<dyn Stage>>,
+}
+
+fn parse_json(files: &dyn BundleFiles, path: &str) -> Result<Json> {
+    let bytes = files.read(path)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| EmberError::format(files.describe(path), format!("invalid JSON: {e}")))
+}
+
+fn str_field(files: &dyn BundleFiles, path: &str, v: &Json, key: &str) -> Result<String> {
+    v.get(key)
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| EmberError::format(files.describe(path), format!("missing string '{key}'")))
+}
+
+/// Reads `bundle.json`.
+pub fn bundle_info(files: &dyn BundleFiles) -> Result<BundleInfo> {
+    let v = parse_json(files, "bundle.json")?;
+    Ok(BundleInfo {
+        name: str_field(files, "bundle.json", &v, "name")?,
+        format: v
+            .get("format")
+            .and_then(Json::as_str)
+            .unwrap_or("json")
+            .to_string(),
+        version: v
+            .get("version")
+            .and_then(Json::as_str)
+            .unwrap_or("unknown")
+            .to_string(),
+    })
+}
+
+fn ports(
+    files: &dyn BundleFiles,
+    path: &str,
+    shape: &Json,
+    key: &str,
+) -> Result<Vec<(String, String)>> {
+    let Some(list) = shape.get(key) else {
+        return Ok(Vec::new());
+    };
+    let list = list.as_array().ok_or_else(|| {
+        EmberError::format(files.describe(path), format!("shape.{key} is not a list"))
+    })?;
+    list.iter()
+        .map(|p| {
+            Ok((
+                str_field(files, path, p, "port")?,
+                str_field(files, path, p, "name")?,
+            ))
+        })
+        .collect()
+}
+
+/// Reads the node in directory `dir` of the bundle.
+pub fn read_node(
+    files: &dyn BundleFiles,
+    dir: &str,
+    version: &str,
+    format: &str,
+) -> Result<MleapNode> {
+    if format != "json" {
+        return Err(EmberError::format(
+            files.describe("bundle.json"),
+            format!("bundle format '{format}' is not supported yet (json is)"),
+        ));
+    }
+    let node_path = format!("{dir}/node.json");
+    let model_path = format!("{dir}/model.json");
+    let node = parse_json(files, &node_path)?;
+    let model = parse_json(files, &model_path)?;
+    let shape = node.get("shape").cloned().unwrap_or(Json::Null);
+    Ok(MleapNode {
+        path: dir.to_string(),
+        name: str_field(files, &node_path, &node, "name")?,
+        op: str_field(files, &model_path, &model, "op")?,
+        attributes: Attributes::from_json(model.get("attributes"))
+            .map_err(|m| EmberError::format(files.describe(&model_path), m))?,
+        inputs: ports(files, &node_path, &shape, "inputs")?,
+        outputs: ports(files, &node_path, &shape, "outputs")?,
+        version: version.to_string(),
+    })
+}
+
+/// Loads a bundle's stages.
+pub fn load(
+    files: &dyn BundleFiles,
+    registry: &[(&'static str, MleapLoader)],
+) -> Result<MleapModel> {
+    let info = bundle_info(files)?;
+    let mut stages = Vec::new();
+    load_into(files, "root", &info, registry, &mut stages, 0)?;
+    Ok(MleapModel { info, stages })
+}
+
+fn load_into(
+    files: &dyn BundleFiles,
+    dir: &str,
+    info: &BundleInfo,
+    registry: &[(&'static str, MleapLoader)],
+    out: &mut Vec<Arc<dyn Stage>>,
+    depth: usize,
+) -> Result<()> {
+    if depth > 32 {
+        return Err(EmberError::format(
+            files.describe(dir),
+            "pipelines nested too deeply",
+        ));
+    }
+    let node = read_node(files, dir, &info.version, &info.format)?;
+    if node.op == "pipeline" {
+        let names = node
+            .attributes
+            .strings("nodes")
+            .map_err(|m| node.error("nodes", m))?;
+        for name in names {
+            if name.contains('/') || name.contains('\\') || name == ".." {
+                return Err(node.error("nodes", format!("invalid stage name '{name}'")));
+            }
+            load_into(
+                files,
+                &format!("{dir}/{name}.node"),
+                info,
+                registry,
+                out,
+                depth + 1,
+            )?;
+        }
+        return Ok(());
+    }
+    let loader = registry
+        .iter()
+        .find(|(op, _)| *op == node.op)
+        .map(|(_, l)| l)
+        .ok_or_else(|| EmberError::UnsupportedStage {
+            uid: node.name.clone(),
+            class: format!("MLeap op '{}'", node.op),
+            where_: format!(" (MLeap bundle version {})", info.version),
+            supported: std::iter::once("pipeline")
+                .chain(registry.iter().map(|(op, _)| *op))
+                .map(str::to_string)
+                .collect(),
+        })?;
+    out.push(loader(&node, files)?);
+    Ok(())
+}

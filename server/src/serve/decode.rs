@@ -1,0 +1,511 @@
+//! Request bodies → one Arrow record batch typed by the schema.
+//!
+//! * `text/csv`: every non-empty line is a record (RFC 4180 quoting); values in schema order.
+//! * `application/json`: `{"schema"?: {..}, "data": [..]}`: one record, or several when `data`
+//!   is a list of records (told apart by the first column's shape).
+//! * `application/jsonlines`: one such object per line; the schema may come on the first line.
+//!
+//! Values convert by the schema's type: numbers from JSON numbers or numeric text, booleans
+//! from `true`/`false`, strings as given (a JSON number keeps its text), vectors from a list of
+//! numbers or Spark's text form, arrays from a list. JSON `null` and an empty CSV field in a
+//! non-string column are null. Anything else is an error naming the line, record and column.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float32Builder, Float64Builder, Int8Builder, Int16Builder,
+    Int32Builder, Int64Builder, ListArray, RecordBatch, RecordBatchOptions, StringBuilder,
+};
+use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::datatypes::{Field, Schema};
+use ember_udfs::cast::parse_vector;
+use ember_udfs::vector::VectorBuilder;
+use serde_json::Value as Json;
+
+use super::contract::{BasicType, BodyFormat, Column, DataSchema, Prepared, Structure};
+use super::error::ApiError;
+
+/// The records of a request, before typing.
+#[derive(Debug)]
+pub enum Records {
+    /// CSV records with their line numbers.
+    Csv(Vec<(usize, csv::StringRecord)>),
+    /// JSON `data` lists with their line numbers: each one record, or a list of records
+    /// (decided with the schema, see [`build_batch`]).
+    Json(Vec<(usize, Vec<Json>)>),
+}
+
+/// Parses a body into its optional schema and its records.
+pub fn parse_body(
+    format: BodyFormat,
+    body: &[u8],
+) -> Result<(Option<DataSchema>, Records), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("the request body is empty"));
+    }
+    match format {
+        BodyFormat::Csv => parse_csv(body).map(|r| (None, r)),
+        BodyFormat::Json => {
+            let v: Json = serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
+            let (schema, records) = envelope(v, 1)?;
+            Ok((schema, Records::Json(records)))
+        }
+        BodyFormat::JsonLines => {
+            let text = std::str::from_utf8(body)
+                .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))?;
+            let mut schema: Option<DataSchema> = None;
+            let mut records = Vec::new();
+            let mut first = true;
+            for (i, line) in text.lines().enumerate() {
+                let line_no = i + 1;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let v: Json = serde_json::from_str(line).map_err(|e| {
+                    ApiError::bad_request(format!("line {line_no}: invalid JSON: {e}"))
+                })?;
+                let (s, mut r) = envelope(v, line_no)?;
+                match (first, s) {
+                    (true, s) => schema = s,
+                    (false, Some(s)) if Some(&s) != schema.as_ref() => {
+                        return Err(ApiError::bad_request(format!(
+                            "line {line_no}: a different schema; give the schema once, on the \
+                             first line"
+                        )));
+                    }
+                    _ => {}
+                }
+                first = false;
+                records.append(&mut r);
+            }
+            Ok((schema, Records::Json(records)))
+        }
+    }
+}
+
+fn parse_csv(body: &[u8]) -> Result<Records, ApiError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body);
+    let mut out = Vec::new();
+    for r in reader.records() {
+        let r = r.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            ApiError::bad_request(format!("line {line}: unreadable CSV: {e}"))
+        })?;
+        if r.len() == 1 && r[0].trim().is_empty() {
+            continue;
+        }
+        let line = r
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(out.len() + 1);
+        out.push((line, r));
+    }
+    if out.is_empty() {
+        return Err(ApiError::bad_request("the CSV body has no records"));
+    }
+    Ok(Records::Csv(out))
+}
+
+/// A line's `data` lists, with line numbers.
+type DataLists = Vec<(usize, Vec<Json>)>;
+
+/// `{"schema"?: .., "data": [..]}` → its schema and data.
+fn envelope(v: Json, line: usize) -> Result<(Option<DataSchema>, DataLists), ApiError> {
+    let Json::Object(mut m) = v else {
+        return Err(ApiError::bad_request(format!(
+            "line {line}: expected an object {{\"schema\": .., \"data\": [..]}}"
+        )));
+    };
+    if let Some(k) = m.keys().find(|k| *k != "schema" && *k != "data") {
+        return Err(ApiError::bad_request(format!(
+            "line {line}: unknown key '{k}' (expected \"schema\" and \"data\")"
+        )));
+    }
+    let schema = match m.remove("schema") {
+        None | Some(Json::Null) => None,
+        Some(s) => Some(
+            serde_json::from_value(s)
+                .map_err(|e| ApiError::bad_request(format!("line {line}: invalid schema: {e}")))?,
+        ),
+    };
+    let data = match m.remove("data") {
+        Some(Json::Array(d)) => d,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "line {line}: \"data\" must be a list of values, found {other}"
+            )));
+        }
+        None => return Err(ApiError::bad_request(format!("line {line}: no \"data\""))),
+    };
+    Ok((schema, vec![(line, data)]))
+}
+
+/// True when `values` has the shape of one record of `cols` (a list where a column is a
+/// vector or array, a scalar elsewhere).
+fn fits_record(values: &[Json], cols: &[Column]) -> bool {
+    values.len() == cols.len()
+        && values.iter().zip(cols).all(|(v, c)| match c.structure {
+            Structure::Basic => !v.is_array() && !v.is_object(),
+            _ => v.is_array() || v.is_string() || v.is_null(),
+        })
+}
+
+/// Splits each line's `data` into records: one record when it has the shape of one; else a
+/// list of records when every element is a list; else one record (whose mismatch is then
+/// reported column by column).
+fn expand(data: &[(usize, Vec<Json>)], cols: &[Column]) -> Vec<(usize, Vec<Json>)> {
+    let mut out = Vec::new();
+    for (line, values) in data {
+        let all_lists = !values.is_empty() && values.iter().all(Json::is_array);
+        if fits_record(values, cols) || !all_lists {
+            out.push((*line, values.clone()));
+        } else {
+            out.extend(
+                values
+                    .iter()
+                    .map(|v| (*line, v.as_array().cloned().unwrap_or_default())),
+            );
+        }
+    }
+    out
+}
+
+/// Builds a column of one type from text or JSON values.
+enum Builder {
+    Boolean(BooleanBuilder),
+    Byte(Int8Builder),
+    Short(Int16Builder),
+    Int(Int32Builder),
+    Long(Int64Builder),
+    Float(Float32Builder),
+    Double(Float64Builder),
+    String(StringBuilder),
+    Vector(VectorBuilder),
+    Array {
+        items: Box<Builder>,
+        offsets: Vec<i32>,
+        valid: Vec<bool>,
+        field: Arc<Field>,
+    },
+}
+
+type R = Result<(), String>;
+
+fn parse_int(s: &str, ty: BasicType) -> Result<i64, String> {
+    let t = s.trim();
+    let v: i64 = t
+        .parse()
+        .map_err(|_| format!("expected {}, got '{s}'", type_name(ty)))?;
+    let (lo, hi) = match ty {
+        BasicType::Byte => (i8::MIN as i64, i8::MAX as i64),
+        BasicType::Short => (i16::MIN as i64, i16::MAX as i64),
+        BasicType::Int => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    };
+    if v < lo || v > hi {
+        return Err(format!("{v} is out of range for {}", type_name(ty)));
+    }
+    Ok(v)
+}
+
+fn parse_float(s: &str, ty: BasicType) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .map_err(|_| format!("expected {}, got '{s}'", type_name(ty)))
+}
+
+fn type_name(ty: BasicType) -> &'static str {
+    match ty {
+        BasicType::Boolean => "a boolean (true or false)",
+        BasicType::Byte => "a byte",
+        BasicType::Short => "a short",
+        BasicType::Int => "an int",
+        BasicType::Long => "a long",
+        BasicType::Float => "a float",
+        BasicType::Double => "a double",
+        BasicType::String => "a string",
+    }
+}
+
+impl Builder {
+    fn new(ty: BasicType, structure: Structure, rows: usize) -> Self {
+        match structure {
+            Structure::Vector => Builder::Vector(VectorBuilder::with_capacity(rows, 8)),
+            Structure::Array => {
+                let mut offsets = Vec::with_capacity(rows + 1);
+                offsets.push(0);
+                Builder::Array {
+                    items: Box::new(Builder::new(ty, Structure::Basic, rows * 4)),
+                    offsets,
+                    valid: Vec::with_capacity(rows),
+                    field: Arc::new(Field::new("element", ty.arrow(), true)),
+                }
+            }
+            Structure::Basic => match ty {
+                BasicType::Boolean => Builder::Boolean(BooleanBuilder::with_capacity(rows)),
+                BasicType::Byte => Builder::Byte(Int8Builder::with_capacity(rows)),
+                BasicType::Short => Builder::Short(Int16Builder::with_capacity(rows)),
+                BasicType::Int => Builder::Int(Int32Builder::with_capacity(rows)),
+                BasicType::Long => Builder::Long(Int64Builder::with_capacity(rows)),
+                BasicType::Float => Builder::Float(Float32Builder::with_capacity(rows)),
+                BasicType::Double => Builder::Double(Float64Builder::with_capacity(rows)),
+                BasicType::String => Builder::String(StringBuilder::with_capacity(rows, rows * 8)),
+            },
+        }
+    }
+
+    fn push_null(&mut self) {
+        match self {
+            Builder::Boolean(b) => b.append_null(),
+            Builder::Byte(b) => b.append_null(),
+            Builder::Short(b) => b.append_null(),
+            Builder::Int(b) => b.append_null(),
+            Builder::Long(b) => b.append_null(),
+            Builder::Float(b) => b.append_null(),
+            Builder::Double(b) => b.append_null(),
+            Builder::String(b) => b.append_null(),
+            Builder::Vector(b) => b.push_null(),
+            Builder::Array { offsets, valid, .. } => {
+                offsets.push(*offsets.last().unwrap_or(&0));
+                valid.push(false);
+            }
+        }
+    }
+
+    fn push_text(&mut self, s: &str) -> R {
+        if s.is_empty() && !matches!(self, Builder::String(_)) {
+            self.push_null();
+            return Ok(());
+        }
+        match self {
+            Builder::Boolean(b) => {
+                let t = s.trim();
+                if t.eq_ignore_ascii_case("true") {
+                    b.append_value(true)
+                } else if t.eq_ignore_ascii_case("false") {
+                    b.append_value(false)
+                } else {
+                    return Err(format!("expected a boolean (true or false), got '{s}'"));
+                }
+            }
+            Builder::Byte(b) => b.append_value(parse_int(s, BasicType::Byte)? as i8),
+            Builder::Short(b) => b.append_value(parse_int(s, BasicType::Short)? as i16),
+            Builder::Int(b) => b.append_value(parse_int(s, BasicType::Int)? as i32),
+            Builder::Long(b) => b.append_value(parse_int(s, BasicType::Long)?),
+            Builder::Float(b) => b.append_value(parse_float(s, BasicType::Float)? as f32),
+            Builder::Double(b) => b.append_value(parse_float(s, BasicType::Double)?),
+            Builder::String(b) => b.append_value(s),
+            Builder::Vector(b) => parse_vector(s, b).map_err(|e| {
+                format!("expected a vector ([1.0,2.0] or (size,[indices],[values])): {e}")
+            })?,
+            Builder::Array { .. } => {
+                let v: Json = serde_json::from_str(s)
+                    .map_err(|_| format!("expected an array such as [1,2], got '{s}'"))?;
+                self.push_json(&v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn push_json(&mut self, v: &Json) -> R {
+        if v.is_null() {
+            self.push_null();
+            return Ok(());
+        }
+        match self {
+            Builder::Boolean(b) => match v {
+                Json::Bool(x) => b.append_value(*x),
+                Json::String(s) => return self.push_text(s),
+                other => return Err(format!("expected a boolean (true or false), got {other}")),
+            },
+            Builder::Byte(_) | Builder::Short(_) | Builder::Int(_) | Builder::Long(_) => {
+                let ty = match self {
+                    Builder::Byte(_) => BasicType::Byte,
+                    Builder::Short(_) => BasicType::Short,
+                    Builder::Int(_) => BasicType::Int,
+                    _ => BasicType::Long,
+                };
+                let n = match v {
+                    Json::Number(n) => match n.as_i64() {
+                        Some(i) => parse_int(&i.to_string(), ty)?,
+                        None => return Err(format!("expected {}, got {n}", type_name(ty))),
+                    },
+                    Json::String(s) => parse_int(s, ty)?,
+                    other => return Err(format!("expected {}, got {other}", type_name(ty))),
+                };
+                match self {
+                    Builder::Byte(b) => b.append_value(n as i8),
+                    Builder::Short(b) => b.append_value(n as i16),
+                    Builder::Int(b) => b.append_value(n as i32),
+                    Builder::Long(b) => b.append_value(n),
+                    _ => unreachable_builder(),
+                }
+            }
+            Builder::Float(_) | Builder::Double(_) => {
+                let ty = if matches!(self, Builder::Float(_)) {
+                    BasicType::Float
+                } else {
+                    BasicType::Double
+                };
+                let x = match v {
+                    Json::Number(n) => n.as_f64().ok_or_else(|| format!("{n} is not a number"))?,
+                    Json::String(s) => parse_float(s, ty)?,
+                    other => return Err(format!("expected {}, got {other}", type_name(ty))),
+                };
+                match self {
+                    Builder::Float(b) => b.append_value(x as f32),
+                    Builder::Double(b) => b.append_value(x),
+                    _ => unreachable_builder(),
+                }
+            }
+            Builder::String(b) => match v {
+                Json::String(s) => b.append_value(s),
+                Json::Number(n) => b.append_value(n.to_string()),
+                Json::Bool(x) => b.append_value(if *x { "true" } else { "false" }),
+                other => return Err(format!("expected a string, got {other}")),
+            },
+            Builder::Vector(b) => match v {
+                Json::Array(items) => {
+                    let row = b.dense_row(items.len());
+                    for (slot, item) in row.iter_mut().zip(items) {
+                        *slot = match item {
+                            Json::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+                            Json::String(s) => parse_float(s, BasicType::Double)?,
+                            other => return Err(format!("a vector holds numbers, got {other}")),
+                        };
+                    }
+                }
+                Json::String(s) => return self.push_text(s),
+                other => {
+                    return Err(format!(
+                        "expected a vector (a list of numbers), got {other}"
+                    ));
+                }
+            },
+            Builder::Array {
+                items,
+                offsets,
+                valid,
+                ..
+            } => match v {
+                Json::Array(values) => {
+                    for x in values {
+                        items.push_json(x)?;
+                    }
+                    let last = *offsets.last().unwrap_or(&0);
+                    offsets.push(last + values.len() as i32);
+                    valid.push(true);
+                }
+                Json::String(s) => return self.push_text(s),
+                other => return Err(format!("expected an array (a list), got {other}")),
+            },
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> ArrayRef {
+        match self {
+            Builder::Boolean(mut b) => Arc::new(b.finish()),
+            Builder::Byte(mut b) => Arc::new(b.finish()),
+            Builder::Short(mut b) => Arc::new(b.finish()),
+            Builder::Int(mut b) => Arc::new(b.finish()),
+            Builder::Long(mut b) => Arc::new(b.finish()),
+            Builder::Float(mut b) => Arc::new(b.finish()),
+            Builder::Double(mut b) => Arc::new(b.finish()),
+            Builder::String(mut b) => Arc::new(b.finish()),
+            Builder::Vector(b) => b.finish_array(),
+            Builder::Array {
+                items,
+                offsets,
+                valid,
+                field,
+            } => {
+                let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
+                Arc::new(ListArray::new(
+                    field,
+                    OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                    items.finish(),
+                    nulls,
+                ))
+            }
+        }
+    }
+}
+
+fn unreachable_builder() {
+    debug_assert!(false, "builder kinds are matched above");
+}
+
+/// Types the records by `prepared`'s input columns into one batch.
+pub fn build_batch(records: &Records, prepared: &Prepared) -> Result<RecordBatch, ApiError> {
+    let cols = &prepared.input;
+    let expanded = match records {
+        Records::Json(d) => expand(d, cols),
+        Records::Csv(_) => Vec::new(),
+    };
+    let rows = match records {
+        Records::Csv(r) => r.len(),
+        Records::Json(_) => expanded.len(),
+    };
+    let mut builders: Vec<Builder> = cols
+        .iter()
+        .map(|c| Builder::new(c.ty, c.structure, rows))
+        .collect();
+    let arity = |line: usize, record: usize, n: usize| {
+        ApiError::bad_request(format!(
+            "line {line}, record {record}: {n} values, but the schema has {} input columns ({})",
+            cols.len(),
+            cols.iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    };
+    let value_err = |line: usize, record: usize, c: &Column, e: String| {
+        ApiError::bad_request(format!(
+            "line {line}, record {record}, column '{}': {e}",
+            c.name
+        ))
+    };
+    match records {
+        Records::Csv(rs) => {
+            for (k, (line, r)) in rs.iter().enumerate() {
+                if r.len() != cols.len() {
+                    return Err(arity(*line, k + 1, r.len()));
+                }
+                for ((b, c), field) in builders.iter_mut().zip(cols).zip(r.iter()) {
+                    b.push_text(field)
+                        .map_err(|e| value_err(*line, k + 1, c, e))?;
+                }
+            }
+        }
+        Records::Json(_) => {
+            for (k, (line, values)) in expanded.iter().enumerate() {
+                if values.len() != cols.len() {
+                    return Err(arity(*line, k + 1, values.len()));
+                }
+                for ((b, c), v) in builders.iter_mut().zip(cols).zip(values) {
+                    b.push_json(v).map_err(|e| value_err(*line, k + 1, c, e))?;
+                }
+            }
+        }
+    }
+    let schema = Arc::clone(prepared.compiled.input_schema());
+    let columns: Vec<ArrayRef> = builders.into_iter().map(Builder::finish).collect();
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema, columns, &options)
+        .map_err(|e| ApiError::internal(format!("building the request batch: {e}")))
+}
+
+/// The Arrow schema for input columns (for tests and tools).
+pub fn arrow_schema(cols: &[Column]) -> Schema {
+    Schema::new(
+        cols.iter()
+            .map(|c| Field::new(&c.name, c.arrow(), true))
+            .collect::<Vec<_>>(),
+    )
+}

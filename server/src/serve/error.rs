@@ -1,0 +1,73 @@
+//! Errors answered over HTTP: one type, one status table, plain-text bodies.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// A request that cannot be answered with a prediction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// A plain message naming what was wrong (column, record, expected value).
+    pub message: String,
+}
+
+impl ApiError {
+    /// 400: the client's request is wrong.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    /// 415: the body's media type is not one the contract accepts.
+    pub fn unsupported_media(content_type: Option<&str>) -> Self {
+        Self {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            message: format!(
+                "Content-Type {} is not supported; send text/csv, application/json or \
+                 application/jsonlines",
+                content_type
+                    .map(|c| format!("'{c}'"))
+                    .unwrap_or_else(|| "(none)".into())
+            ),
+        }
+    }
+
+    /// 500: a fault of the server, not the request (logged).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+/// The error message, attached to an error response for the request log.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, self.message.clone()).into_response();
+        r.extensions_mut().insert(ErrorMessage(self.message));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if self.status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            r.headers_mut().insert(
+                header::ACCEPT,
+                HeaderValue::from_static("application/json, text/csv, application/jsonlines"),
+            );
+        }
+        r
+    }
+}

@@ -1,0 +1,143 @@
+//! Prometheus metrics, kept per server (so several servers in one process, as in tests, do not
+//! share counters) with atomics on the hot path.
+//!
+//! * `ember_http_requests_total{route,status}`
+//! * `ember_invocation_duration_seconds` (histogram of `/invocations` latency)
+//! * `ember_batch_records` (histogram of records per evaluated batch, after coalescing)
+//! * `ember_records_total` (records scored)
+//! * `ember_model_load_seconds` (gauge: model load and compile time at start-up)
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const LATENCY_BOUNDS: [f64; 14] = [
+    25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3,
+    1.0,
+];
+const BATCH_BOUNDS: [f64; 11] = [
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+];
+
+struct Histogram<const N: usize> {
+    bounds: [f64; N],
+    buckets: [AtomicU64; N],
+    count: AtomicU64,
+    /// Sum in units of 1e-9 (nanoseconds for latency, nano-records for batches).
+    sum_nanos: AtomicU64,
+}
+
+impl<const N: usize> Histogram<N> {
+    fn new(bounds: [f64; N]) -> Self {
+        Self {
+            bounds,
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            count: AtomicU64::new(0),
+            sum_nanos: AtomicU64::new(0),
+        }
+    }
+
+    fn observe(&self, v: f64) {
+        if let Some(i) = self.bounds.iter().position(|b| v <= *b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos
+            .fetch_add((v * 1e9) as u64, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (b, c) in self.bounds.iter().zip(&self.buckets) {
+            cumulative += c.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {cumulative}");
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+    }
+}
+
+/// The server's metrics.
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    latency: Histogram<14>,
+    batches: Histogram<11>,
+    records: AtomicU64,
+    model_load_seconds: f64,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    /// Metrics for a server whose model took `model_load_seconds` to load and compile.
+    pub fn new(model_load_seconds: f64) -> Self {
+        Self {
+            requests: Mutex::new(BTreeMap::new()),
+            latency: Histogram::new(LATENCY_BOUNDS),
+            batches: Histogram::new(BATCH_BOUNDS),
+            records: AtomicU64::new(0),
+            model_load_seconds,
+        }
+    }
+
+    /// Counts a response.
+    pub fn request(&self, route: &'static str, status: u16) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((route, status)).or_insert(0) += 1;
+        }
+    }
+
+    /// Records an `/invocations` latency.
+    pub fn invocation(&self, seconds: f64) {
+        self.latency.observe(seconds);
+    }
+
+    /// Records an evaluated batch of `records` records.
+    pub fn batch(&self, records: usize) {
+        self.batches.observe(records as f64);
+        self.records.fetch_add(records as u64, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str("# HELP ember_http_requests_total HTTP responses by route and status.\n# TYPE ember_http_requests_total counter\n");
+        if let Ok(m) = self.requests.lock() {
+            for ((route, status), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "ember_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        self.latency.render(
+            &mut out,
+            "ember_invocation_duration_seconds",
+            "Latency of /invocations, from request to response.",
+        );
+        self.batches.render(
+            &mut out,
+            "ember_batch_records",
+            "Records per evaluated batch (after coalescing concurrent requests).",
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ember_records_total Records scored.\n# TYPE ember_records_total counter\nember_records_total {}",
+            self.records.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ember_model_load_seconds Time to load and compile the model at start-up.\n# TYPE ember_model_load_seconds gauge\nember_model_load_seconds {}",
+            self.model_load_seconds
+        );
+        out
+    }
+}

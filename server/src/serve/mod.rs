@@ -1,0 +1,350 @@
+//! `ember serve`: the SageMaker SparkML Serving contract over HTTP.
+//!
+//! * `GET /ping` — 200 once the model is loaded (the server binds only after loading).
+//! * `GET /execution-parameters` — what Batch Transform may use.
+//! * `POST /invocations` — CSV, JSON or JSON-lines records in, predictions out.
+//! * `GET /metrics` — Prometheus text.
+//!
+//! The pipeline is compiled once per input schema (at start-up for `SAGEMAKER_SPARKML_SCHEMA`)
+//! into physical expressions; a request only parses, evaluates and renders. See docs/SERVING.md
+//! for the contract and where ember deliberately differs from the original container.
+
+pub mod contract;
+pub mod decode;
+pub mod error;
+pub mod metrics;
+pub mod render;
+pub mod scorer;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use ember_engine::{EmberError, Pipeline};
+
+use contract::{Accept, BodyFormat, DataSchema, Prepared, body_format, parse_accept};
+use decode::{build_batch, parse_body};
+use error::ApiError;
+use metrics::Metrics;
+use scorer::{Coalesce, Scorer};
+
+/// The environment variable holding the default schema.
+pub const SCHEMA_ENV: &str = "SAGEMAKER_SPARKML_SCHEMA";
+/// The environment variable holding the default Accept.
+pub const ACCEPT_ENV: &str = "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT";
+/// The message the original container answers when no schema is available.
+pub const NO_SCHEMA: &str =
+    "Input schema has to be provided either via environment variable or via the request";
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The model (Spark PipelineModel directory or MLeap bundle).
+    pub model: PathBuf,
+    /// Address to listen on.
+    pub host: String,
+    /// Port to listen on (0: any free port).
+    pub port: u16,
+    /// Largest request body in bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// Request coalescing.
+    pub coalesce: Coalesce,
+    /// The default schema JSON (`SAGEMAKER_SPARKML_SCHEMA`).
+    pub schema: Option<String>,
+    /// The default Accept (`SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`).
+    pub default_accept: Option<String>,
+}
+
+/// Everything a request needs, built once at start-up.
+#[derive(Debug)]
+pub struct AppState {
+    pipeline: Pipeline,
+    env_schema: Option<Arc<Prepared>>,
+    default_accept: Accept,
+    schemas: Mutex<HashMap<DataSchema, Arc<Prepared>>>,
+    scorer: Scorer,
+    metrics: Arc<Metrics>,
+    max_body_bytes: usize,
+    next_id: AtomicU64,
+}
+
+/// Request schemas kept compiled at most (beyond that the cache starts over).
+const SCHEMA_CACHE: usize = 256;
+
+impl AppState {
+    /// Loads and compiles everything for `config` (call inside a Tokio runtime). Errors are
+    /// start-up failures, worded for the operator.
+    pub fn load(config: &ServeConfig) -> Result<Arc<Self>, String> {
+        let started = Instant::now();
+        let pipeline = Pipeline::load(&config.model)
+            .map_err(|e| format!("cannot load the model at {}: {e}", config.model.display()))?;
+        let env_schema = match config
+            .schema
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(json) => Some(Arc::new(
+                Prepared::new(&pipeline, json).map_err(|e| format!("{SCHEMA_ENV}: {e}"))?,
+            )),
+        };
+        let default_accept = parse_accept(config.default_accept.as_deref())
+            .map_err(|_| {
+                format!(
+                    "{ACCEPT_ENV}='{}' is not text/csv, application/jsonlines or \
+                     application/jsonlines;data=text",
+                    config.default_accept.as_deref().unwrap_or("")
+                )
+            })?
+            .unwrap_or(Accept::Csv);
+        let metrics = Arc::new(Metrics::new(started.elapsed().as_secs_f64()));
+        Ok(Arc::new(Self {
+            scorer: Scorer::new(config.coalesce, Arc::clone(&metrics)),
+            pipeline,
+            env_schema,
+            default_accept,
+            schemas: Mutex::new(HashMap::new()),
+            metrics,
+            max_body_bytes: config.max_body_bytes,
+            next_id: AtomicU64::new(1),
+        }))
+    }
+
+    /// The loaded pipeline.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    fn prepared(&self, schema: Option<DataSchema>) -> Result<Arc<Prepared>, ApiError> {
+        let Some(schema) = schema else {
+            return self
+                .env_schema
+                .clone()
+                .ok_or_else(|| ApiError::bad_request(NO_SCHEMA));
+        };
+        if let Ok(cache) = self.schemas.lock()
+            && let Some(p) = cache.get(&schema)
+        {
+            return Ok(Arc::clone(p));
+        }
+        let prepared = Arc::new(
+            Prepared::from_schema(&self.pipeline, &schema)
+                .map_err(|e| ApiError::bad_request(format!("schema: {e}")))?,
+        );
+        if let Ok(mut cache) = self.schemas.lock() {
+            if cache.len() >= SCHEMA_CACHE {
+                cache.clear();
+            }
+            cache.insert(schema, Arc::clone(&prepared));
+        }
+        Ok(prepared)
+    }
+}
+
+/// The router: routes, body limit, metrics and request logging.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/ping", get(ping))
+        .route("/ping/", get(ping))
+        .route("/execution-parameters", get(execution_parameters))
+        .route("/execution-parameters/", get(execution_parameters))
+        .route("/invocations", post(invocations))
+        .route("/invocations/", post(invocations))
+        .route("/metrics", get(metrics_text))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), track))
+        .with_state(state)
+}
+
+async fn ping() -> StatusCode {
+    StatusCode::OK
+}
+
+async fn execution_parameters(State(state): State<Arc<AppState>>) -> Response {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mb = (state.max_body_bytes / (1024 * 1024)).max(1);
+    let body = format!(
+        "{{\"MaxConcurrentTransforms\":{cores},\"BatchStrategy\":\"MULTI_RECORD\",\"MaxPayloadInMB\":{mb}}}"
+    );
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+fn api_error(e: EmberError) -> ApiError {
+    match &e {
+        EmberError::Row { row, source } => {
+            ApiError::bad_request(format!("record {}: {source}", row + 1))
+        }
+        e if e.is_data_error() => ApiError::bad_request(e.to_string()),
+        e => ApiError::internal(e.to_string()),
+    }
+}
+
+async fn invocations(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let format =
+        body_format(content_type).ok_or_else(|| ApiError::unsupported_media(content_type))?;
+    let accept = parse_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?
+        .unwrap_or(state.default_accept);
+    let (schema, records) = parse_body(format, &body)?;
+    if format == BodyFormat::Csv && schema.is_none() && state.env_schema.is_none() {
+        return Err(ApiError::bad_request(NO_SCHEMA));
+    }
+    let prepared = state.prepared(schema)?;
+    let batch = build_batch(&records, &prepared)?;
+    let n = batch.num_rows();
+    let scored = state
+        .scorer
+        .score(Arc::clone(&prepared), batch)
+        .await
+        .map_err(api_error)?;
+    let text = render::render(
+        &scored.column,
+        scored.rows.as_deref(),
+        n,
+        accept,
+        prepared.output.structure,
+    )?;
+    Ok(([(header::CONTENT_TYPE, accept.content_type())], text).into_response())
+}
+
+fn route_name(path: &str) -> &'static str {
+    match path.trim_end_matches('/') {
+        "/invocations" => "invocations",
+        "/ping" => "ping",
+        "/execution-parameters" => "execution-parameters",
+        "/metrics" => "metrics",
+        _ => "other",
+    }
+}
+
+/// Counts every response, times `/invocations`, logs with a request id.
+async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = route_name(req.uri().path());
+    let id = req
+        .headers()
+        .get("x-amzn-requestid")
+        .or_else(|| req.headers().get("x-request-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| state.next_id.fetch_add(1, Ordering::Relaxed).to_string());
+    let method = req.method().clone();
+    let mut response = next.run(req).await;
+    let status = response.status();
+    state.metrics.request(route, status.as_u16());
+    let elapsed = started.elapsed();
+    if route == "invocations" {
+        state.metrics.invocation(elapsed.as_secs_f64());
+    }
+    let message = response
+        .extensions()
+        .get::<error::ErrorMessage>()
+        .map(|m| m.0.as_str())
+        .unwrap_or("");
+    if status.is_server_error() {
+        tracing::error!(request_id = %id, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, message, "request failed");
+    } else if status.is_client_error() {
+        tracing::info!(request_id = %id, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, message, "request rejected");
+    } else {
+        tracing::debug!(request_id = %id, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, "request");
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// A bound, ready server.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Server {
+    /// Loads the model and binds the listener (call inside a Tokio runtime).
+    pub async fn bind(config: &ServeConfig) -> Result<Self, String> {
+        let state = AppState::load(config)?;
+        let addr = format!("{}:{}", config.host, config.port);
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        Ok(Self { listener, state })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The server's state (model, metrics).
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, app(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
