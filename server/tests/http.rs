@@ -823,7 +823,13 @@ fn the_binary_serves_with_sagemaker_environment_and_shuts_down_gracefully() {
     assert_eq!(post(addr, "text/csv", None, &row).status, 200);
     // a large request in flight when SIGTERM arrives still completes
     let rows = car_rows();
-    let body = rows.iter().cycle().take(60_000).cloned().collect::<Vec<_>>().join("\n");
+    let body = rows
+        .iter()
+        .cycle()
+        .take(60_000)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
     let pending = std::thread::spawn(move || post(addr, "text/csv", None, &body));
     std::thread::sleep(Duration::from_millis(20));
     let _ = Command::new("kill")

@@ -15,7 +15,7 @@ pub mod vector_assembler;
 use ember_udfs::HandleInvalid;
 
 use crate::error::Result;
-use crate::formats::mleap::MleapLoader;
+use crate::formats::mleap::{Attributes, MleapLoader, MleapNode};
 use crate::formats::spark::{SparkLoader, SparkStageDir};
 
 /// Spark class name → loader, for every stage ember implements.
@@ -54,7 +54,27 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
 
 /// MLeap op name → loader, for every op ember implements (the `pipeline` op is built in).
 pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
-    vec![]
+    vec![("string_indexer", string_indexer::StringIndexer::from_mleap)]
+}
+
+/// MLeap's `handle_invalid` attribute (absent or `{}` means `error`), restricted to the values
+/// the stage supports.
+pub(crate) fn mleap_handle_invalid(node: &MleapNode, allowed: &[&str]) -> Result<HandleInvalid> {
+    let value = node
+        .opt_attr("handle_invalid", Attributes::string)?
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "error".into());
+    HandleInvalid::parse(&value)
+        .filter(|h| allowed.contains(&h.as_str()))
+        .ok_or_else(|| {
+            node.error(
+                "handle_invalid",
+                format!(
+                    "'{value}' is not supported here (supported: {})",
+                    allowed.join(", ")
+                ),
+            )
+        })
 }
 
 /// The `handleInvalid` param (default `error`), restricted to the values the stage supports.
@@ -84,5 +104,10 @@ mod tests {
         classes.sort();
         classes.dedup();
         assert_eq!(classes.len(), n);
+        let mut ops: Vec<_> = super::mleap_registry().iter().map(|(c, _)| *c).collect();
+        let n = ops.len();
+        ops.sort();
+        ops.dedup();
+        assert_eq!(ops.len(), n);
     }
 }

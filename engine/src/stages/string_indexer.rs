@@ -7,6 +7,7 @@ use ember_udfs::HandleInvalid;
 use ember_udfs::string_indexer::{StringIndex, StringIndexerUdf};
 
 use crate::error::Result;
+use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
 use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
@@ -67,6 +68,38 @@ impl StringIndexer {
         }
         Ok(Arc::new(Self::new(
             dir.uid.clone(),
+            inputs,
+            outputs,
+            labels,
+            handle_invalid,
+        )))
+    }
+
+    /// Loads MLeap's `string_indexer` op: `labels_length` + `labels_array_{k}` (Spark 3 era), or
+    /// the legacy single `labels` list; ports `input`/`output` or `input0..N`/`output0..N`.
+    pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+        let inputs = MleapNode::numbered(&node.inputs, "input");
+        let outputs = MleapNode::numbered(&node.outputs, "output");
+        let labels = match node.opt_attr("labels_length", Attributes::i64)? {
+            Some(n) => (0..n)
+                .map(|k| node.attr(&format!("labels_array_{k}"), Attributes::strings))
+                .collect::<Result<Vec<_>>>()?,
+            None => vec![node.attr("labels", Attributes::strings)?],
+        };
+        if inputs.is_empty() || inputs.len() != outputs.len() || inputs.len() != labels.len() {
+            return Err(node.error(
+                "labels",
+                format!(
+                    "{} input ports, {} output ports and {} label lists do not match",
+                    inputs.len(),
+                    outputs.len(),
+                    labels.len()
+                ),
+            ));
+        }
+        let handle_invalid = super::mleap_handle_invalid(node, &["error", "skip", "keep"])?;
+        Ok(Arc::new(Self::new(
+            node.name.clone(),
             inputs,
             outputs,
             labels,

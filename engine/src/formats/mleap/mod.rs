@@ -49,6 +49,8 @@ pub struct MleapNode {
     pub outputs: Vec<(String, String)>,
     /// The bundle version (for messages).
     pub version: String,
+    /// The bundle's encoding (`json` or `protobuf`), for reading extra files such as trees.
+    pub format: String,
 }
 
 impl MleapNode {
@@ -76,6 +78,69 @@ impl MleapNode {
             .iter()
             .find(|(p, _)| p == port)
             .map(|(_, n)| n.as_str())
+    }
+
+    /// The column bound to input `port`, or an error naming the port.
+    pub fn required_input(&self, port: &str) -> Result<String> {
+        self.input(port)
+            .map(str::to_string)
+            .ok_or_else(|| self.error(port, "the node has no such input port"))
+    }
+
+    /// The column bound to output `port`, or an error naming the port.
+    pub fn required_output(&self, port: &str) -> Result<String> {
+        self.output(port)
+            .map(str::to_string)
+            .ok_or_else(|| self.error(port, "the node has no such output port"))
+    }
+
+    /// The columns of a multi-column port family: `input0, input1, ...` in number order, or
+    /// the single legacy port `input` (MLeap's `MultiInOutMleapOp` convention).
+    pub fn numbered(ports: &[(String, String)], prefix: &str) -> Vec<String> {
+        let mut numbered: Vec<(usize, String)> = ports
+            .iter()
+            .filter_map(|(p, n)| {
+                p.strip_prefix(prefix)
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .map(|i| (i, n.clone()))
+            })
+            .collect();
+        if numbered.is_empty() {
+            return ports
+                .iter()
+                .filter(|(p, _)| p == prefix)
+                .map(|(_, n)| n.clone())
+                .collect();
+        }
+        numbered.sort_by_key(|(i, _)| *i);
+        numbered.into_iter().map(|(_, n)| n).collect()
+    }
+
+    /// A typed attribute read; the error names the node, op and attribute.
+    pub fn attr<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&Attributes, &str) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        read(&self.attributes, name).map_err(|m| self.error(name, m))
+    }
+
+    /// A typed attribute read, `None` when the attribute is absent.
+    pub fn opt_attr<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&Attributes, &str) -> std::result::Result<T, String>,
+    ) -> Result<Option<T>> {
+        if self.attributes.has(name) {
+            self.attr(name, read).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Path of a file inside this node's directory.
+    pub fn file(&self, name: &str) -> String {
+        format!("{}/{name}", self.path)
     }
 }
 
@@ -144,6 +209,57 @@ fn ports(
         .collect()
 }
 
+/// Reads the `model.json` (or `model.pb`) in directory `dir`: the op and its attributes. Sub-models
+/// of forests (`tree0/`) and one-vs-rest (`model0/`) have a model file but no node file.
+pub fn read_model(
+    files: &dyn BundleFiles,
+    dir: &str,
+    format: &str,
+) -> Result<(String, Attributes)> {
+    check_format(files, format)?;
+    let model_path = format!("{dir}/model.json");
+    let model = parse_json(files, &model_path)?;
+    Ok((
+        str_field(files, &model_path, &model, "op")?,
+        Attributes::from_json(model.get("attributes"))
+            .map_err(|m| EmberError::format(files.describe(&model_path), m))?,
+    ))
+}
+
+/// Reads the decision tree in directory `dir` (`tree.json`: one JSON object per line, nodes in
+/// pre-order). Each node is returned as its JSON object, e.g.
+/// `{"type":"internal","split":{"type":"continuous","featureIndex":5,"threshold":3.1}}` or
+/// `{"type":"leaf","values":[86.4]}`; protobuf trees are converted to the same objects.
+pub fn read_tree(files: &dyn BundleFiles, dir: &str, format: &str) -> Result<Vec<Json>> {
+    check_format(files, format)?;
+    let path = format!("{dir}/tree.json");
+    let bytes = files.read(&path)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| EmberError::format(files.describe(&path), "not UTF-8 text"))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| {
+                EmberError::format(
+                    files.describe(&path),
+                    format!("line {}: invalid JSON: {e}", i + 1),
+                )
+            })
+        })
+        .collect()
+}
+
+fn check_format(files: &dyn BundleFiles, format: &str) -> Result<()> {
+    if format != "json" {
+        return Err(EmberError::format(
+            files.describe("bundle.json"),
+            format!("bundle format '{format}' is not supported yet (json is)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads the node in directory `dir` of the bundle.
 pub fn read_node(
     files: &dyn BundleFiles,
@@ -151,26 +267,20 @@ pub fn read_node(
     version: &str,
     format: &str,
 ) -> Result<MleapNode> {
-    if format != "json" {
-        return Err(EmberError::format(
-            files.describe("bundle.json"),
-            format!("bundle format '{format}' is not supported yet (json is)"),
-        ));
-    }
+    check_format(files, format)?;
     let node_path = format!("{dir}/node.json");
-    let model_path = format!("{dir}/model.json");
     let node = parse_json(files, &node_path)?;
-    let model = parse_json(files, &model_path)?;
+    let (op, attributes) = read_model(files, dir, format)?;
     let shape = node.get("shape").cloned().unwrap_or(Json::Null);
     Ok(MleapNode {
         path: dir.to_string(),
         name: str_field(files, &node_path, &node, "name")?,
-        op: str_field(files, &model_path, &model, "op")?,
-        attributes: Attributes::from_json(model.get("attributes"))
-            .map_err(|m| EmberError::format(files.describe(&model_path), m))?,
+        op,
+        attributes,
         inputs: ports(files, &node_path, &shape, "inputs")?,
         outputs: ports(files, &node_path, &shape, "outputs")?,
         version: version.to_string(),
+        format: format.to_string(),
     })
 }
 

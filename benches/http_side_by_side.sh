@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# ember serve vs a bare axum handler returning a constant, on loopback, with wrk.
+#
+#   benches/http_side_by_side.sh            # needs wrk (Debian: apt-get install wrk)
+#
+# One CSV record per request (the car-evaluation example; output predicted_class). Concurrency
+# 1 (one connection) for latency, concurrency 64 for throughput; ember with request coalescing
+# off and on. Prints a table: p50, p99, requests/s, and ember's ratio to the bare floor.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)"; exit 1; }
+cargo build --release -q -p ember-server --bin ember && cargo build --release -q -p http-floor
+TARGET=${CARGO_TARGET_DIR:-target}
+EMBER=$TARGET/release/ember
+BARE=$TARGET/release/http-floor
+ROW='low,med,4,2,big,high'
+export SAGEMAKER_SPARKML_SCHEMA='{"input":[{"name":"buying","type":"string"},{"name":"maint","type":"string"},{"name":"doors","type":"string"},{"name":"persons","type":"string"},{"name":"lug_boot","type":"string"},{"name":"safety","type":"string"}],"output":{"name":"predicted_class","type":"string"}}'
+LUA=$(mktemp --suffix .lua)
+cat > "$LUA" <<LUA
+wrk.method = "POST"
+wrk.body = "$ROW"
+wrk.headers["Content-Type"] = "text/csv"
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %.1f %.0f %d\n", latency:percentile(50), latency:percentile(99),
+    summary.requests / (summary.duration / 1e6), summary.errors.status + summary.errors.connect + summary.errors.read))
+end
+LUA
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -f "$LUA"; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 1 500); do curl -s -o /dev/null "http://127.0.0.1:$1/$2" && return 0; sleep 0.01; done; return 1; }
+
+start_ms() { date +%s%3N; }
+t0=$(start_ms)
+$BARE 18081 & pids+=($!)
+$EMBER serve --model examples/car-evaluation/model --host 127.0.0.1 --port 18082 --coalesce off 2>/dev/null & pids+=($!)
+t1=$(start_ms); $EMBER serve --model examples/car-evaluation/model --host 127.0.0.1 --port 18083 --coalesce 0 2>/dev/null & pids+=($!)
+wait_port 18083 ping; startup=$(( $(start_ms) - t1 ))
+wait_port 18082 ping; wait_port 18081 invocations || true
+curl -s -X POST -H 'Content-Type: text/csv' --data "$ROW" http://127.0.0.1:18082/invocations >/dev/null
+
+run() { # name port threads connections
+  local out; out=$(wrk -t"$3" -c"$4" -d"$DURATION" --latency -s "$LUA" "http://127.0.0.1:$2/invocations" | grep RESULT)
+  echo "$1 $4 $out"
+}
+results=()
+for c in 1 64; do
+  t=$([ "$c" = 1 ] && echo 1 || echo 2)
+  results+=("$(run bare 18081 $t $c)")
+  results+=("$(run ember 18082 $t $c)")
+  results+=("$(run ember-coalesce 18083 $t $c)")
+done
+echo
+echo "car-evaluation, 1 CSV record per request, loopback, $(nproc) cores shared by server and wrk, $DURATION per run"
+printf "%-16s %4s %10s %10s %12s %8s\n" server conc "p50 (us)" "p99 (us)" "req/s" "vs bare"
+for line in "${results[@]}"; do
+  read -r name conc _ p50 p99 rps errs <<<"$line"
+  [ "$name" = bare ] && bare_rps=$rps
+  printf "%-16s %4s %10s %10s %12s %7.0f%%\n" "$name" "$conc" "$p50" "$p99" "$rps" "$(echo "100*$rps/$bare_rps" | bc -l)"
+  [ "$errs" = 0 ] || echo "  ($errs errors)"
+done
+echo "ember start-up (process start to first /ping 200): ${startup} ms"
