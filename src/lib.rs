@@ -26,7 +26,7 @@
 //! `ember-udfs` (Arrow kernels and DataFusion UDFs).
 
 pub use ember_engine::{
-    ColumnMeta, ColumnSpec, ColumnType, CompiledPipeline, EmberError, ModelFormat, Pipeline,
-    Result, Stage, compile, error, formats, stage, stages,
+    BundleLimits, ColumnMeta, ColumnSpec, ColumnType, CompiledPipeline, EmberError, ModelFormat,
+    Pipeline, Result, Stage, compile, error, formats, stage, stages,
 };
 pub use ember_udfs as udfs;

@@ -25,5 +25,6 @@ pub mod stages;
 
 pub use compile::CompiledPipeline;
 pub use error::{EmberError, Result};
+pub use formats::mleap::files::BundleLimits;
 pub use pipeline::{ModelFormat, Pipeline};
 pub use stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};

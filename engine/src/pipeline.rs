@@ -11,7 +11,10 @@ use datafusion::prelude::SessionContext;
 
 use crate::compile::{CompiledPipeline, PipelineSteps, apply_steps, df_schema, plan_steps};
 use crate::error::{EmberError, Result};
-use crate::formats::mleap::{self, files::DirBundle};
+use crate::formats::mleap::{
+    self,
+    files::{BundleLimits, open_bundle},
+};
 use crate::formats::spark;
 use crate::stage::{ColumnSpec, ColumnType, Stage};
 use crate::stages::{mleap_registry, spark_registry};
@@ -54,8 +57,15 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Loads a model from `path`, detecting its format from the files.
+    /// Loads a model from `path`, detecting its format from the files: a directory written by
+    /// Spark's `PipelineModel.save()`, or an MLeap bundle (a directory, a `.zip`, or a tar
+    /// archive such as SageMaker's `model.tar.gz`), with the default [`BundleLimits`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::load_with_limits(path, BundleLimits::default())
+    }
+
+    /// [`Pipeline::load`] with explicit bounds on reading archived bundles.
+    pub fn load_with_limits(path: impl AsRef<Path>, limits: BundleLimits) -> Result<Self> {
         let path = path.as_ref();
         if !path.exists() {
             return Err(EmberError::format(path, "no such file or directory"));
@@ -71,23 +81,21 @@ impl Pipeline {
                 stages: model.stages,
             });
         }
-        if path.join("bundle.json").is_file() {
-            let files = DirBundle::new(path);
-            let model = mleap::load(&files, &mleap_registry())?;
-            return Ok(Self {
-                uid: model.info.name.clone(),
-                path: Some(path.to_path_buf()),
-                format: ModelFormat::Mleap {
-                    version: model.info.version,
-                },
-                stages: model.stages,
-            });
-        }
-        Err(EmberError::format(
-            path,
-            "not a model ember can read: expected a directory written by Spark's \
-             PipelineModel.save() (with a metadata/ folder) or an MLeap bundle (with bundle.json)",
-        ))
+        let bundle = if path.is_file() || path.join("bundle.json").is_file() {
+            path.to_path_buf()
+        } else {
+            single_archive(path)?
+        };
+        let files = open_bundle(&bundle, limits)?;
+        let model = mleap::load(files.as_ref(), &mleap_registry())?;
+        Ok(Self {
+            uid: model.info.name.clone(),
+            path: Some(path.to_path_buf()),
+            format: ModelFormat::Mleap {
+                version: model.info.version,
+            },
+            stages: model.stages,
+        })
     }
 
     /// A pipeline from stages built in code.
@@ -266,5 +274,37 @@ fn missing_column(name: &str, available: &[String]) -> EmberError {
             "the pipeline needs this column but the input does not have it (input columns: {})",
             available.join(", ")
         ),
+    }
+}
+
+/// A directory that is neither a Spark model nor an exploded bundle may hold exactly one
+/// archived bundle (e.g. `/opt/ml/model/model.zip`).
+fn single_archive(dir: &Path) -> Result<PathBuf> {
+    let not_a_model = || {
+        EmberError::format(
+            dir,
+            "not a model ember can read: expected a directory written by Spark's \
+             PipelineModel.save() (with a metadata/ folder) or an MLeap bundle (bundle.json, \
+             or a single .zip / .tar.gz bundle file)",
+        )
+    };
+    let entries = std::fs::read_dir(dir).map_err(|source| EmberError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let archives: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    [".zip", ".tar.gz", ".tgz", ".tar"]
+                        .iter()
+                        .any(|x| n.ends_with(x))
+                })
+        })
+        .collect();
+    match archives.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(not_a_model()),
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::index_to_string::IndexToStringUdf;
 
 use crate::error::Result;
+use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
@@ -44,6 +45,16 @@ impl IndexToString {
             dir.required_string("inputCol")?,
             dir.required_string("outputCol")?,
             dir.strings("labels")?,
+        )))
+    }
+
+    /// Loads MLeap's `reverse_string_indexer` op (`labels`).
+    pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+        Ok(Arc::new(Self::new(
+            node.name.clone(),
+            node.required_input("input")?,
+            node.required_output("output")?,
+            Some(node.attr("labels", Attributes::strings)?),
         )))
     }
 }

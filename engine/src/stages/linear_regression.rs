@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::linear_regression::{LinearModel, LinearRegressionUdf};
 
 use crate::error::Result;
+use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
@@ -53,6 +54,18 @@ impl LinearRegression {
                 .unwrap_or_else(|| "prediction".into()),
             row.vector("coefficients")?,
             row.f64("intercept")?,
+        )))
+    }
+
+    /// Loads MLeap's `linear_regression` op (`coefficients`, `intercept`; ports `features` →
+    /// `prediction`).
+    pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+        Ok(Arc::new(Self::new(
+            node.name.clone(),
+            node.required_input("features")?,
+            node.output("prediction").unwrap_or_default().to_string(),
+            node.attr("coefficients", Attributes::f64s)?,
+            node.opt_attr("intercept", Attributes::f64)?.unwrap_or(0.0),
         )))
     }
 }

@@ -9,6 +9,7 @@ use ember_udfs::logistic_regression::{
 };
 
 use crate::error::Result;
+use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
 use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
@@ -44,6 +45,20 @@ impl ClassifierColumns {
             prediction: dir
                 .string("predictionCol")?
                 .unwrap_or_else(|| "prediction".into()),
+        })
+    }
+}
+
+impl ClassifierColumns {
+    /// Reads MLeap's classifier ports: `features` → `raw_prediction`, `probability`,
+    /// `prediction`; an absent output port is a column not produced.
+    pub fn from_mleap(node: &MleapNode) -> Result<Self> {
+        let out = |p: &str| node.output(p).unwrap_or_default().to_string();
+        Ok(Self {
+            features: node.required_input("features")?,
+            raw_prediction: out("raw_prediction"),
+            probability: out("probability"),
+            prediction: out("prediction"),
         })
     }
 }
@@ -129,6 +144,77 @@ impl LogisticRegression {
             ClassifierColumns::from_spark(dir)?,
             model,
         )))
+    }
+
+    /// Loads MLeap's `logistic_regression` op: binomial (`coefficients`, `intercept`,
+    /// `threshold`) or multinomial (`coefficient_matrix` column-major [classes × features],
+    /// `intercept_vector`, optional `thresholds`).
+    pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+        let columns = ClassifierColumns::from_mleap(node)?;
+        let num_classes = node.opt_attr("num_classes", Attributes::i64)?.unwrap_or(2);
+        let thresholds = node.opt_attr("thresholds", Attributes::f64s)?;
+        let model = if node.attributes.has("coefficient_matrix") {
+            let values = node.attr("coefficient_matrix", Attributes::f64s)?;
+            let shape = node.attr("coefficient_matrix", Attributes::shape)?;
+            let intercepts = node.attr("intercept_vector", Attributes::f64s)?;
+            let [rows, cols] = shape[..] else {
+                return Err(node.error("coefficient_matrix", "not a matrix (rank 2 tensor)"));
+            };
+            if rows * cols != values.len() || rows != intercepts.len() || rows < 2 {
+                return Err(node.error(
+                    "coefficient_matrix",
+                    format!(
+                        "{rows}x{cols} with {} values and {} intercepts",
+                        values.len(),
+                        intercepts.len()
+                    ),
+                ));
+            }
+            // column-major (Spark's Matrix.toArray) → row-major
+            let coefficients = (0..rows)
+                .flat_map(|r| (0..cols).map(move |c| (r, c)))
+                .map(|(r, c)| values[c * rows + r])
+                .collect();
+            Model {
+                num_classes: rows,
+                num_features: cols,
+                coefficients,
+                intercepts,
+                multinomial: true,
+                threshold: 0.5,
+                thresholds,
+            }
+        } else {
+            let coefficients = node.attr("coefficients", Attributes::f64s)?;
+            let threshold = match &thresholds {
+                Some(t) if t.len() == 2 => 1.0 / (1.0 + t[0] / t[1]),
+                _ => node.opt_attr("threshold", Attributes::f64)?.unwrap_or(0.5),
+            };
+            Model {
+                num_classes: 2,
+                num_features: coefficients.len(),
+                coefficients,
+                intercepts: vec![node.opt_attr("intercept", Attributes::f64)?.unwrap_or(0.0)],
+                multinomial: false,
+                threshold,
+                thresholds,
+            }
+        };
+        if num_classes > 2 && !model.multinomial {
+            return Err(node.error(
+                "num_classes",
+                format!("{num_classes} classes but no coefficient_matrix"),
+            ));
+        }
+        if let Some(t) = &model.thresholds
+            && t.len() != model.num_classes
+        {
+            return Err(node.error(
+                "thresholds",
+                format!("{} thresholds for {} classes", t.len(), model.num_classes),
+            ));
+        }
+        Ok(Arc::new(Self::new(node.name.clone(), columns, model)))
     }
 
     fn udf(

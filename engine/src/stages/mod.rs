@@ -54,7 +54,33 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
 
 /// MLeap op name → loader, for every op ember implements (the `pipeline` op is built in).
 pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
-    vec![("string_indexer", string_indexer::StringIndexer::from_mleap)]
+    vec![
+        ("string_indexer", string_indexer::StringIndexer::from_mleap),
+        (
+            "one_hot_encoder",
+            one_hot_encoder::OneHotEncoder::from_mleap,
+        ),
+        (
+            "vector_assembler",
+            vector_assembler::VectorAssembler::from_mleap,
+        ),
+        (
+            "reverse_string_indexer",
+            index_to_string::IndexToString::from_mleap,
+        ),
+        (
+            "standard_scaler",
+            standard_scaler::StandardScaler::from_mleap,
+        ),
+        (
+            "logistic_regression",
+            logistic_regression::LogisticRegression::from_mleap,
+        ),
+        (
+            "linear_regression",
+            linear_regression::LinearRegression::from_mleap,
+        ),
+    ]
 }
 
 /// MLeap's `handle_invalid` attribute (absent or `{}` means `error`), restricted to the values

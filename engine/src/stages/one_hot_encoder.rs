@@ -6,6 +6,7 @@ use ember_udfs::HandleInvalid;
 use ember_udfs::one_hot_encoder::{OneHotColumn, OneHotEncoderUdf};
 
 use crate::error::Result;
+use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
 use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
@@ -68,6 +69,58 @@ impl OneHotEncoder {
             .collect::<Result<Vec<_>>>()?;
         Ok(Arc::new(Self::new(
             dir.uid.clone(),
+            inputs,
+            outputs,
+            &sizes,
+            drop_last,
+            handle_invalid,
+        )))
+    }
+
+    /// Loads MLeap's `one_hot_encoder` op: `category_sizes`, `drop_last`, `handle_invalid`
+    /// (Spark 3 era), or the legacy `size` (the output width) + `drop_last` written for Spark
+    /// 2's OneHotEncoder. MLeap scores a legacy encoder as `keep` when `drop_last` is set, so
+    /// every index ≥ `size` encodes as all zeros, as Spark 2's encoder did.
+    pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+        let inputs = MleapNode::numbered(&node.inputs, "input");
+        let outputs = MleapNode::numbered(&node.outputs, "output");
+        let drop_last = node
+            .opt_attr("drop_last", Attributes::bool)?
+            .unwrap_or(true);
+        let to_size = |n: i64, attr: &str| {
+            usize::try_from(n).map_err(|_| node.error(attr, format!("negative size {n}")))
+        };
+        let (sizes, handle_invalid) = match node.opt_attr("category_sizes", Attributes::i64s)? {
+            Some(sizes) => (
+                sizes
+                    .into_iter()
+                    .map(|n| to_size(n, "category_sizes"))
+                    .collect::<Result<Vec<_>>>()?,
+                super::mleap_handle_invalid(node, &["error", "keep"])?,
+            ),
+            None => {
+                let size = to_size(node.attr("size", Attributes::i64)?, "size")?;
+                let h = if drop_last {
+                    HandleInvalid::Keep
+                } else {
+                    HandleInvalid::Error
+                };
+                (vec![size], h)
+            }
+        };
+        if inputs.is_empty() || inputs.len() != outputs.len() || inputs.len() != sizes.len() {
+            return Err(node.error(
+                "category_sizes",
+                format!(
+                    "{} input ports, {} output ports and {} sizes do not match",
+                    inputs.len(),
+                    outputs.len(),
+                    sizes.len()
+                ),
+            ));
+        }
+        Ok(Arc::new(Self::new(
+            node.name.clone(),
             inputs,
             outputs,
             &sizes,

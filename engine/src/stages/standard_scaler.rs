@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::standard_scaler::{StandardScaler as Scaler, StandardScalerUdf};
 
 use crate::error::Result;
+use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
 use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
@@ -59,6 +60,29 @@ impl StandardScaler {
             &std,
             dir.bool_or("withMean", false)?,
             dir.bool_or("withStd", true)?,
+        )))
+    }
+
+    /// Loads MLeap's `standard_scaler` op: `mean` present iff withMean, `std` iff withStd.
+    pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+        let mean = node.opt_attr("mean", Attributes::f64s)?;
+        let std = node.opt_attr("std", Attributes::f64s)?;
+        let size = match (&mean, &std) {
+            (Some(m), Some(s)) if m.len() != s.len() => {
+                return Err(node.error("mean", "mean and std differ in size"));
+            }
+            (Some(v), _) | (None, Some(v)) => v.len(),
+            (None, None) => return Err(node.error("std", "neither mean nor std is present")),
+        };
+        let zeros = vec![0.0; size];
+        Ok(Arc::new(Self::new(
+            node.name.clone(),
+            node.required_input("input")?,
+            node.required_output("output")?,
+            mean.as_deref().unwrap_or(&zeros),
+            std.as_deref().unwrap_or(&zeros),
+            mean.is_some(),
+            std.is_some(),
         )))
     }
 }

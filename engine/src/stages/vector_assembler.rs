@@ -7,6 +7,7 @@ use ember_udfs::HandleInvalid;
 use ember_udfs::vector_assembler::{AssemblerInput, VectorAssemblerUdf};
 
 use crate::error::Result;
+use crate::formats::mleap::{BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
@@ -50,6 +51,22 @@ impl VectorAssembler {
             inputs,
             output,
             handle_invalid,
+        )))
+    }
+
+    /// Loads MLeap's `vector_assembler` op (ports `input0..N` → `output`; `input_shapes` only
+    /// describes the inputs, which ember reads from the data). MLeap has no handleInvalid for
+    /// it: invalid values fail, Spark's default.
+    pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+        let inputs = MleapNode::numbered(&node.inputs, "input");
+        if inputs.is_empty() {
+            return Err(node.error("input0", "the node has no input ports"));
+        }
+        Ok(Arc::new(Self::new(
+            node.name.clone(),
+            inputs,
+            node.required_output("output")?,
+            HandleInvalid::Error,
         )))
     }
 

@@ -10,6 +10,7 @@
 //! stage, two front ends.
 
 pub mod files;
+pub mod pb;
 pub mod value;
 
 use std::sync::Arc;
@@ -216,9 +217,13 @@ pub fn read_model(
     dir: &str,
     format: &str,
 ) -> Result<(String, Attributes)> {
-    check_format(files, format)?;
-    let model_path = format!("{dir}/model.json");
-    let model = parse_json(files, &model_path)?;
+    let model_path = format!("{dir}/model.{}", extension(files, format)?);
+    let model = if format == "json" {
+        parse_json(files, &model_path)?
+    } else {
+        pb::model_to_json(&files.read(&model_path)?)
+            .map_err(|m| EmberError::format(files.describe(&model_path), m))?
+    };
     Ok((
         str_field(files, &model_path, &model, "op")?,
         Attributes::from_json(model.get("attributes"))
@@ -231,9 +236,11 @@ pub fn read_model(
 /// `{"type":"internal","split":{"type":"continuous","featureIndex":5,"threshold":3.1}}` or
 /// `{"type":"leaf","values":[86.4]}`; protobuf trees are converted to the same objects.
 pub fn read_tree(files: &dyn BundleFiles, dir: &str, format: &str) -> Result<Vec<Json>> {
-    check_format(files, format)?;
-    let path = format!("{dir}/tree.json");
+    let path = format!("{dir}/tree.{}", extension(files, format)?);
     let bytes = files.read(&path)?;
+    if format != "json" {
+        return pb::tree_to_json(&bytes).map_err(|m| EmberError::format(files.describe(&path), m));
+    }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| EmberError::format(files.describe(&path), "not UTF-8 text"))?;
     text.lines()
@@ -250,14 +257,17 @@ pub fn read_tree(files: &dyn BundleFiles, dir: &str, format: &str) -> Result<Vec
         .collect()
 }
 
-fn check_format(files: &dyn BundleFiles, format: &str) -> Result<()> {
-    if format != "json" {
-        return Err(EmberError::format(
+/// The file extension of the bundle's encoding: `json`, or `pb` for `protobuf`.
+fn extension(files: &dyn BundleFiles, format: &str) -> Result<&'static str> {
+    match format {
+        "json" => Ok("json"),
+        // bundle.json says "protobuf"; Scala's SerializationFormat.Protobuf prints as "proto"
+        "protobuf" | "proto" => Ok("pb"),
+        other => Err(EmberError::format(
             files.describe("bundle.json"),
-            format!("bundle format '{format}' is not supported yet (json is)"),
-        ));
+            format!("unknown bundle format '{other}' (expected json or protobuf)"),
+        )),
     }
-    Ok(())
 }
 
 /// Reads the node in directory `dir` of the bundle.
@@ -267,9 +277,13 @@ pub fn read_node(
     version: &str,
     format: &str,
 ) -> Result<MleapNode> {
-    check_format(files, format)?;
-    let node_path = format!("{dir}/node.json");
-    let node = parse_json(files, &node_path)?;
+    let node_path = format!("{dir}/node.{}", extension(files, format)?);
+    let node = if format == "json" {
+        parse_json(files, &node_path)?
+    } else {
+        pb::node_to_json(&files.read(&node_path)?)
+            .map_err(|m| EmberError::format(files.describe(&node_path), m))?
+    };
     let (op, attributes) = read_model(files, dir, format)?;
     let shape = node.get("shape").cloned().unwrap_or(Json::Null);
     Ok(MleapNode {
