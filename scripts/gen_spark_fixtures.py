@@ -18,6 +18,8 @@ Per case directory (tests/fixtures/spark/<case>/):
     input.jsonl        the same rows through Spark's JSON writer
     expected.parquet   Spark's transform() output, in order    (absent for error cases)
     expected.jsonl     the same output through Spark's JSON writer (absent for error cases)
+    bundle/            the same stages as an MLeap bundle (scripts/mleap_bundle_writer.py), when
+                       MLeap's ops can express them
     case.json          description, Spark version, and for error cases Spark's error message
 """
 import argparse
@@ -36,6 +38,8 @@ from pyspark.ml.feature import (IndexToString, OneHotEncoder, StandardScaler, St
 from pyspark.ml.linalg import Vectors, VectorUDT
 from pyspark.ml.regression import LinearRegression
 from pyspark.sql import SparkSession
+
+import mleap_bundle_writer
 from pyspark.sql.types import (BooleanType, DoubleType, IntegerType, LongType, StringType,
                                StructField, StructType)
 
@@ -110,7 +114,13 @@ def emit(spark, name, model, test_df, description, out_root, expect_error=False)
     with open(os.path.join(d, "case.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
-    print(f"  {name}: {meta.get('expected_rows', 'error')} rows", file=sys.stderr)
+    # the same fitted stages as an MLeap bundle, for the cross-format parity test
+    try:
+        mleap_bundle_writer.write_bundle(os.path.join(d, "model"), os.path.join(d, "bundle"))
+        bundle = "bundle written"
+    except mleap_bundle_writer.Unwritable as e:
+        bundle = f"no bundle: {e}"
+    print(f"  {name}: {meta.get('expected_rows', 'error')} rows, {bundle}", file=sys.stderr)
 
 
 def df(spark, rows, fields):

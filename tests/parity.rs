@@ -33,8 +33,14 @@ fn planned(pipeline: &Pipeline, input: &RecordBatch) -> ember::Result<RecordBatc
 }
 
 fn check_case(case: &Path) -> Result<(), String> {
+    check_model(case, &case.join("model"))
+}
+
+/// Scores the case's input with the model at `model` (the Spark directory, or the same stages
+/// written as an MLeap bundle) and compares with Spark's output.
+fn check_model(case: &Path, model: &Path) -> Result<(), String> {
     let meta = case_json(case);
-    let pipeline = Pipeline::load(case.join("model")).map_err(|e| format!("load: {e}"))?;
+    let pipeline = Pipeline::load(model).map_err(|e| format!("load: {e}"))?;
     let input = read_parquet(&case.join("input.parquet"));
     let paths: [(&str, Runner); 2] = [("compiled", physical), ("planned", planned)];
     for (path, run) in paths {
@@ -88,6 +94,33 @@ fn spark_fixtures_match_spark() {
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Cross-format parity: the fixture cases whose stages scripts/mleap_bundle_writer.py could
+/// write as an MLeap bundle (`<case>/bundle/`) give Spark's output through the MLeap front end
+/// too, and fail with Spark's message where Spark fails.
+#[test]
+fn mleap_bundles_of_the_fixtures_match_spark() {
+    let cases: Vec<_> = spark_fixtures()
+        .into_iter()
+        .filter(|c| c.join("bundle").is_dir())
+        .collect();
+    assert!(cases.len() >= 40, "bundles missing: {}", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| {
+            check_model(c, &c.join("bundle"))
+                .err()
+                .map(|e| format!("{}: {e}", case_name(c)))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} bundles failed:\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n\n")
