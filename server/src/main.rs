@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ember_engine::Pipeline;
 use ember_engine::io::DataFormat;
+use ember_engine::{BundleLimits, Pipeline};
 use ember_server::score::{ScoreOptions, score};
 use ember_server::serve::scorer::Coalesce;
 use ember_server::serve::{ACCEPT_ENV, SCHEMA_ENV, ServeConfig, Server, shutdown_signal};
@@ -22,9 +22,13 @@ struct Cli {
 enum Command {
     /// Score files with a pipeline: CSV, JSON lines or Parquet in; Parquet, CSV or JSON lines out.
     Score {
-        /// The model: a directory written by Spark's PipelineModel.save().
+        /// The model: a Spark PipelineModel directory or an MLeap bundle (directory, .zip,
+        /// model.tar.gz).
         #[arg(long, short)]
         model: PathBuf,
+        /// Largest decompressed size of an archived MLeap bundle, in MB.
+        #[arg(long, default_value_t = DEFAULT_BUNDLE_MB)]
+        max_bundle_mb: u64,
         /// Input file; repeat to read several files in order as one input.
         #[arg(long = "input", short, required = true)]
         inputs: Vec<PathBuf>,
@@ -53,9 +57,13 @@ enum Command {
     /// Serve the SageMaker SparkML Serving contract over HTTP (GET /ping, GET
     /// /execution-parameters, POST /invocations, GET /metrics).
     Serve {
-        /// The model: a Spark PipelineModel directory or an MLeap bundle.
+        /// The model: a Spark PipelineModel directory or an MLeap bundle (directory, .zip,
+        /// model.tar.gz).
         #[arg(long, short, default_value = "/opt/ml/model")]
         model: PathBuf,
+        /// Largest decompressed size of an archived MLeap bundle, in MB.
+        #[arg(long, default_value_t = DEFAULT_BUNDLE_MB)]
+        max_bundle_mb: u64,
         /// Address to listen on.
         #[arg(long, default_value = "0.0.0.0")]
         host: String,
@@ -78,14 +86,21 @@ enum Command {
     },
     /// Describe a model: its stages, the input columns it needs and the columns it produces.
     Inspect {
-        /// The model directory.
+        /// The model: a Spark PipelineModel directory or an MLeap bundle (directory, .zip,
+        /// model.tar.gz).
         #[arg(long, short)]
         model: PathBuf,
+        /// Largest decompressed size of an archived MLeap bundle, in MB.
+        #[arg(long, default_value_t = DEFAULT_BUNDLE_MB)]
+        max_bundle_mb: u64,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
 }
+
+/// The default `--max-bundle-mb` (2 GiB, [`BundleLimits::default`]).
+const DEFAULT_BUNDLE_MB: u64 = 2048;
 
 fn parse_format(s: &str) -> Result<DataFormat, String> {
     DataFormat::parse(s).ok_or_else(|| format!("unknown format '{s}' (csv, jsonl, parquet)"))
@@ -106,6 +121,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve {
             model,
+            max_bundle_mb,
             host,
             port,
             max_body_mb,
@@ -138,6 +154,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 coalesce,
                 schema: std::env::var(SCHEMA_ENV).ok(),
                 default_accept: std::env::var(ACCEPT_ENV).ok(),
+                bundle_limits: BundleLimits::with_max_mb(max_bundle_mb),
             };
             let mut rt = tokio::runtime::Builder::new_multi_thread();
             if let Some(t) = threads {
@@ -161,8 +178,12 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             })?;
             Ok(())
         }
-        Command::Inspect { model, json } => {
-            let p = Pipeline::load(&model)?;
+        Command::Inspect {
+            model,
+            max_bundle_mb,
+            json,
+        } => {
+            let p = Pipeline::load_with_limits(&model, BundleLimits::with_max_mb(max_bundle_mb))?;
             if json {
                 println!(
                     "{}",
@@ -175,6 +196,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Score {
             model,
+            max_bundle_mb,
             inputs,
             output,
             input_format,
@@ -184,7 +206,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             threads,
             quiet,
         } => {
-            let pipeline = Pipeline::load(&model)?;
+            let pipeline =
+                Pipeline::load_with_limits(&model, BundleLimits::with_max_mb(max_bundle_mb))?;
             let mut opts = ScoreOptions::new(inputs, output);
             opts.input_format = input_format;
             opts.output_format = output_format;

@@ -115,6 +115,7 @@ fn config(model: PathBuf, schema: Option<&str>, accept: Option<&str>) -> ServeCo
         coalesce: Coalesce::Off,
         schema: schema.map(str::to_string),
         default_accept: accept.map(str::to_string),
+        bundle_limits: ember_engine::BundleLimits::default(),
     }
 }
 

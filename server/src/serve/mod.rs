@@ -31,7 +31,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
-use ember_engine::{EmberError, Pipeline};
+use ember_engine::{BundleLimits, EmberError, Pipeline};
 
 use contract::{Accept, BodyFormat, DataSchema, Prepared, body_format, parse_accept};
 use decode::{build_batch, parse_body};
@@ -64,6 +64,8 @@ pub struct ServeConfig {
     pub schema: Option<String>,
     /// The default Accept (`SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`).
     pub default_accept: Option<String>,
+    /// Bounds on reading an archived MLeap bundle.
+    pub bundle_limits: BundleLimits,
 }
 
 /// Everything a request needs, built once at start-up.
@@ -87,7 +89,7 @@ impl AppState {
     /// start-up failures, worded for the operator.
     pub fn load(config: &ServeConfig) -> Result<Arc<Self>, String> {
         let started = Instant::now();
-        let pipeline = Pipeline::load(&config.model)
+        let pipeline = Pipeline::load_with_limits(&config.model, config.bundle_limits)
             .map_err(|e| format!("cannot load the model at {}: {e}", config.model.display()))?;
         let env_schema = match config
             .schema

@@ -30,6 +30,19 @@ fn f64_of(v: &Json) -> R<f64> {
     }
 }
 
+/// The value under the first of `keys` present in an attribute value object; `None` when the
+/// object holds no value at all (the writer omits zero values), an error when it holds a value
+/// of another type (e.g. `{"string": "x"}` where a double is expected).
+fn value_of<'a>(m: &'a serde_json::Map<String, Json>, keys: &[&str]) -> R<Option<&'a Json>> {
+    if let Some(v) = keys.iter().find_map(|k| m.get(*k)) {
+        return Ok(Some(v));
+    }
+    match m.keys().find(|k| !matches!(k.as_str(), "type" | "shape")) {
+        Some(other) => Err(format!("expected a {} value, found a {other} value", keys[0])),
+        None => Ok(None),
+    }
+}
+
 impl Attributes {
     /// Parses the `attributes` object of a `model.json`.
     pub fn from_json(v: Option<&Json>) -> R<Self> {
@@ -58,7 +71,7 @@ impl Attributes {
     /// A list of strings (`{"type":"list","string":[...]}`; an empty list may omit the key).
     pub fn strings(&self, name: &str) -> R<Vec<String>> {
         let m = self.get(name)?;
-        match m.get("string") {
+        match value_of(m, &["string"])? {
             None => Ok(Vec::new()),
             Some(Json::Array(a)) => a
                 .iter()
@@ -75,7 +88,7 @@ impl Attributes {
     /// A scalar string (`{"string": "keep"}`; `{}` is the empty string).
     pub fn string(&self, name: &str) -> R<String> {
         let m = self.get(name)?;
-        match m.get("string") {
+        match value_of(m, &["string"])? {
             None => Ok(String::new()),
             Some(Json::String(s)) => Ok(s.clone()),
             Some(other) => Err(format!("expected a string, found {other}")),
@@ -85,7 +98,7 @@ impl Attributes {
     /// A scalar double (`{"double": 0.5}`; `{}` is 0, `null` is NaN).
     pub fn f64(&self, name: &str) -> R<f64> {
         let m = self.get(name)?;
-        match m.get("double").or_else(|| m.get("float")) {
+        match value_of(m, &["double", "float"])? {
             None => Ok(0.0),
             Some(v) => f64_of(v),
         }
@@ -94,7 +107,7 @@ impl Attributes {
     /// A scalar integer (`int` or `long`; `{}` is 0).
     pub fn i64(&self, name: &str) -> R<i64> {
         let m = self.get(name)?;
-        match m.get("long").or_else(|| m.get("int")) {
+        match value_of(m, &["long", "int"])? {
             None => Ok(0),
             Some(v) => v.as_i64().ok_or_else(|| format!("{v} is not an integer")),
         }
@@ -103,7 +116,7 @@ impl Attributes {
     /// A scalar boolean (`{}` is false).
     pub fn bool(&self, name: &str) -> R<bool> {
         let m = self.get(name)?;
-        match m.get("boolean") {
+        match value_of(m, &["boolean"])? {
             None => Ok(false),
             Some(Json::Bool(b)) => Ok(*b),
             Some(other) => Err(format!("expected a boolean, found {other}")),
@@ -113,7 +126,7 @@ impl Attributes {
     /// A list of doubles, or a double tensor's values (flattened).
     pub fn f64s(&self, name: &str) -> R<Vec<f64>> {
         let m = self.get(name)?;
-        match m.get("double").or_else(|| m.get("float")) {
+        match value_of(m, &["double", "float"])? {
             None => Ok(Vec::new()),
             Some(Json::Array(a)) => a.iter().map(f64_of).collect(),
             Some(other) => Err(format!("expected a list of numbers, found {other}")),
@@ -123,7 +136,7 @@ impl Attributes {
     /// A list of integers (`long` or `int`).
     pub fn i64s(&self, name: &str) -> R<Vec<i64>> {
         let m = self.get(name)?;
-        match m.get("long").or_else(|| m.get("int")) {
+        match value_of(m, &["long", "int"])? {
             None => Ok(Vec::new()),
             Some(Json::Array(a)) => a
                 .iter()
