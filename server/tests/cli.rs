@@ -452,3 +452,55 @@ fn inspect_lists_stages_and_input_columns() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("/nonexistent"));
 }
+
+#[test]
+fn mleap_bundles_score_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundles = root().join("../shared/fixtures/mleap");
+    let cases = [
+        (
+            "demo.zip",
+            "demo:a,demo:c,demo:d\n44.5,22.1,98.2\n",
+            "demo:prediction",
+            -67.78953193834998,
+        ),
+        (
+            "airbnb.model.rf.zip",
+            "state,bathrooms,square_feet,bedrooms,security_deposit,cleaning_fee,extra_people,number_of_reviews,review_scores_rating,room_type,host_is_superhost,cancellation_policy,instant_bookable\nNY,2.0,1250.0,3.0,50.0,30.0,2.0,56.0,90.0,Entire home/apt,1.0,strict,1.0\n",
+            "price_prediction",
+            218.2767196535019,
+        ),
+    ];
+    for (bundle, csv_in, column, expected) in cases {
+        let input = dir.path().join(format!("{bundle}.csv"));
+        std::fs::write(&input, csv_in).unwrap();
+        let out = dir.path().join(format!("{bundle}.out.csv"));
+        let model = bundles.join(bundle);
+        let o = ember(&[
+            "score",
+            "--model",
+            model.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--select",
+            column,
+        ]);
+        assert!(o.status.success(), "{bundle}: {}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        let value: f64 = text.lines().nth(1).unwrap().parse().unwrap();
+        // asserted by MLeap's own tests
+        assert!(
+            (value - expected).abs() <= 1e-9 * expected.abs(),
+            "{bundle}: {value} != {expected}"
+        );
+    }
+    // a damaged bundle is a one-line error naming the file, not a panic
+    let bad = dir.path().join("bad.zip");
+    std::fs::write(&bad, b"PK\x03\x04 definitely not a zip").unwrap();
+    let o = ember(&["inspect", "--model", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("bad.zip"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}

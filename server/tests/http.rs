@@ -870,3 +870,37 @@ fn a_model_that_fails_to_load_stops_the_process() {
         .unwrap();
     assert!(err.contains("SAGEMAKER_SPARKML_SCHEMA"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// MLeap bundles: the outputs MLeap's own tests assert, over HTTP
+
+fn shared_bundle(name: &str) -> PathBuf {
+    root().join("../shared/fixtures/mleap").join(name)
+}
+
+const AIRBNB_SCHEMA: &str = r#"{"input":[{"name":"state","type":"string"},{"name":"bathrooms","type":"double"},{"name":"square_feet","type":"double"},{"name":"bedrooms","type":"double"},{"name":"security_deposit","type":"double"},{"name":"cleaning_fee","type":"double"},{"name":"extra_people","type":"double"},{"name":"number_of_reviews","type":"double"},{"name":"review_scores_rating","type":"double"},{"name":"room_type","type":"string"},{"name":"host_is_superhost","type":"string"},{"name":"cancellation_policy","type":"string"},{"name":"instant_bookable","type":"string"}],"output":{"name":"price_prediction","type":"double"}}"#;
+const AIRBNB_ROW: &str = "NY,2.0,1250.0,3.0,50.0,30.0,2.0,56.0,90.0,Entire home/apt,1.0,strict,1.0";
+
+#[test]
+fn mleap_bundles_answer_what_mleap_asserts() {
+    let demo_schema = r#"{"input":[{"name":"demo:a","type":"double"},{"name":"demo:c","type":"double"},{"name":"demo:d","type":"double"}],"output":{"name":"demo:prediction","type":"double"}}"#;
+    let s = start(config(shared_bundle("demo.zip"), Some(demo_schema), None));
+    let r = post(s.addr, "text/csv", None, "44.5,22.1,98.2");
+    assert_eq!(r.status, 200, "{}", r.body);
+    // MLeap asserts -67.78953193834998; the container prints Java's Double.toString
+    assert_eq!(r.body, "-67.78953193834998");
+    let s = start(config(shared_bundle("airbnb.model.rf.zip"), None, None));
+    let body = format!(r#"{{"schema":{AIRBNB_SCHEMA},"data":[{}]}}"#, {
+        AIRBNB_ROW
+            .split(',')
+            .map(|v| {
+                v.parse::<f64>()
+                    .map_or_else(|_| format!("\"{v}\""), |_| v.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let r = post(s.addr, "application/json", None, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "218.2767196535019");
+}
