@@ -575,6 +575,11 @@ def write_example(spark, root):
     os.makedirs(dst)
     shutil.copytree(os.path.join(src, "model"), os.path.join(dst, "model"))
     shutil.copy(os.path.join(src, "input.csv"), os.path.join(dst, "input.csv"))
+    # the SageMaker schema for `ember serve` (SAGEMAKER_SPARKML_SCHEMA)
+    schema = {"input": [{"name": c, "type": "string"} for c in CAR_COLS],
+              "output": {"name": "predicted_class", "type": "string"}}
+    with open(os.path.join(dst, "schema.json"), "w") as f:
+        f.write(json.dumps(schema, separators=(",", ":")) + "\n")
 
 
 def main():
