@@ -477,7 +477,17 @@ fn spark_parity_bundles_load_or_name_the_unsupported_op() {
         let path = tmp.path().join(&name);
         std::fs::write(&path, bytes).unwrap();
         match load_or_unsupported(&path) {
-            Ok(_) => loaded.push(name),
+            Ok(_) => {
+                // the bundles were fitted on these rows: they score them
+                let p = Pipeline::load(&path).unwrap();
+                let rows = lending_club();
+                let out = p
+                    .compile(rows.schema())
+                    .and_then(|c| c.evaluate(&rows))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(out.num_rows(), rows.num_rows(), "{name}");
+                loaded.push(name)
+            }
             Err(op) => unsupported.entry(op).or_default().push(name),
         }
     }
@@ -488,6 +498,17 @@ fn spark_parity_bundles_load_or_name_the_unsupported_op() {
         loaded.len()
     );
     assert!(loaded.len() >= 8, "only {} load: {loaded:?}", loaded.len());
+}
+
+/// The rows MLeap's parity tests fit and scored their bundles on.
+fn lending_club() -> RecordBatch {
+    let file = std::io::BufReader::new(
+        std::fs::File::open(shared("lending_club_sample.avro")).unwrap(),
+    );
+    let reader = arrow_avro::reader::ReaderBuilder::new().build(file).unwrap();
+    let schema = reader.schema();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
 
 // ----------------------------------------------------------------------------------------
