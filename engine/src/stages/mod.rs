@@ -90,17 +90,7 @@ pub(crate) fn mleap_handle_invalid(node: &MleapNode, allowed: &[&str]) -> Result
         .opt_attr("handle_invalid", Attributes::string)?
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "error".into());
-    HandleInvalid::parse(&value)
-        .filter(|h| allowed.contains(&h.as_str()))
-        .ok_or_else(|| {
-            node.error(
-                "handle_invalid",
-                format!(
-                    "'{value}' is not supported here (supported: {})",
-                    allowed.join(", ")
-                ),
-            )
-        })
+    allowed_handle_invalid(&value, allowed).map_err(|m| node.error("handle_invalid", m))
 }
 
 /// The `handleInvalid` param (default `error`), restricted to the values the stage supports.
@@ -108,15 +98,19 @@ pub(crate) fn handle_invalid(dir: &SparkStageDir, allowed: &[&str]) -> Result<Ha
     let value = dir
         .string("handleInvalid")?
         .unwrap_or_else(|| "error".into());
-    HandleInvalid::parse(&value)
+    allowed_handle_invalid(&value, allowed).map_err(|m| dir.param_error("handleInvalid", m))
+}
+
+fn allowed_handle_invalid(
+    value: &str,
+    allowed: &[&str],
+) -> std::result::Result<HandleInvalid, String> {
+    HandleInvalid::parse(value)
         .filter(|h| allowed.contains(&h.as_str()))
         .ok_or_else(|| {
-            dir.param_error(
-                "handleInvalid",
-                format!(
-                    "'{value}' is not supported here (supported: {})",
-                    allowed.join(", ")
-                ),
+            format!(
+                "'{value}' is not supported here (supported: {})",
+                allowed.join(", ")
             )
         })
 }
