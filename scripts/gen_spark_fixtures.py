@@ -566,6 +566,274 @@ def nested_pipeline(spark, out, rng):
          out)
 
 
+# ----------------------------------------------------------------------------------------
+# numeric feature stages (MinMaxScaler, MaxAbsScaler, Normalizer, Binarizer, Bucketizer, IDF,
+# NaiveBayes)
+
+
+def numeric_vec(rng, size=4, nan=False):
+    """A dense or sparse vector; some entries zero, optionally a NaN."""
+    vals = [rng.choice([0.0, round(rng.gauss(2, 3), 3), float(rng.randint(-5, 9))])
+            for _ in range(size)]
+    if nan and rng.random() < 0.3:
+        vals[rng.randrange(size)] = float("nan")
+    if rng.random() < 0.5:
+        return Vectors.dense(vals)
+    idx = [i for i, v in enumerate(vals) if v != 0.0]
+    return Vectors.sparse(size, idx, [vals[i] for i in idx])
+
+
+VEC_FIELDS = [("id", IntegerType()), ("v", VectorUDT())]
+
+
+def vec_rows(rng, n, size=4, nan=False, const=None):
+    rows = []
+    for k in range(n):
+        v = numeric_vec(rng, size, nan)
+        if const is not None:
+            a = v.toArray()
+            a[const[0]] = const[1]
+            nz = [i for i, x in enumerate(a) if x != 0.0]
+            v = (Vectors.dense(a) if rng.random() < 0.5
+                 else Vectors.sparse(len(a), nz, [a[i] for i in nz]))
+        rows.append((k, v))
+    return rows
+
+
+@case
+def min_max_scaler(spark, out, rng):
+    """MinMaxScaler: default and custom min/max, constant feature, dense/sparse input, NaN."""
+    from pyspark.ml.feature import MinMaxScaler
+    train = df(spark, vec_rows(rng, 80, const=(2, 3.0)), VEC_FIELDS)
+    stages = [MinMaxScaler(inputCol="v", outputCol="mm"),
+              MinMaxScaler(inputCol="v", outputCol="mm_custom", min=-2.0, max=3.5),
+              MinMaxScaler(inputCol="v", outputCol="mm_narrow", min=0.25, max=0.5)]
+    m = Pipeline(stages=stages).fit(train)
+    test = vec_rows(rng, 30, nan=True) + [
+        (100, Vectors.sparse(4, [], [])), (101, Vectors.dense([0.0, 0.0, 0.0, 0.0])),
+        (102, Vectors.sparse(4, [1], [float("nan")])), (103, Vectors.dense([1e9, -1e9, 3.0, 0.5]))]
+    emit(spark, "min_max_scaler", m, df(spark, test, VEC_FIELDS),
+         "MinMaxScaler with default/custom min and max; constant feature; dense, sparse, NaN", out)
+    emit(spark, "min_max_scaler_error_size", m,
+         df(spark, [(0, Vectors.dense([1.0, 2.0, 3.0, 4.0])), (1, Vectors.dense([1.0, 2.0]))],
+            VEC_FIELDS),
+         "MinMaxScaler on a vector of the wrong size", out, expect_error=True)
+
+
+@case
+def max_abs_scaler(spark, out, rng):
+    """MaxAbsScaler: dense/sparse input, an all-zero feature (scale 1), NaN."""
+    from pyspark.ml.feature import MaxAbsScaler
+    train = df(spark, vec_rows(rng, 80, const=(3, 0.0)), VEC_FIELDS)
+    m = Pipeline(stages=[MaxAbsScaler(inputCol="v", outputCol="scaled")]).fit(train)
+    test = vec_rows(rng, 30, nan=True) + [
+        (100, Vectors.sparse(4, [], [])), (101, Vectors.sparse(4, [0, 3], [0.0, 7.0])),
+        (102, Vectors.dense([float("nan"), -4.0, 1e300, 5.0]))]
+    emit(spark, "max_abs_scaler", m, df(spark, test, VEC_FIELDS),
+         "MaxAbsScaler on dense and sparse vectors with NaN and an all-zero training feature", out)
+
+
+@case
+def normalizer(spark, out, rng):
+    """Normalizer with p = 1, 2, 3, 1.5 and infinity on dense/sparse, zero and NaN vectors."""
+    from pyspark.ml.feature import Normalizer
+    stages = [Normalizer(inputCol="v", outputCol="n2"),
+              Normalizer(inputCol="v", outputCol="n1", p=1.0),
+              Normalizer(inputCol="v", outputCol="n3", p=3.0),
+              Normalizer(inputCol="v", outputCol="n15", p=1.5),
+              Normalizer(inputCol="v", outputCol="ninf", p=float("inf"))]
+    test = vec_rows(rng, 30, nan=True) + [
+        (100, Vectors.sparse(4, [], [])), (101, Vectors.dense([0.0, 0.0, 0.0, 0.0])),
+        (102, Vectors.sparse(4, [1, 2], [0.0, -3.0])),
+        (103, Vectors.dense([float("nan"), 1.0, -2.0, 0.5])),
+        (104, Vectors.dense([1e200, 1e200, -1e200, 0.0]))]
+    test_df = df(spark, test, VEC_FIELDS)
+    m = Pipeline(stages=stages).fit(test_df)
+    emit(spark, "normalizer", m, test_df,
+         "Normalizer p = 2 (default), 1, 3, 1.5, inf; zero, NaN and huge vectors", out)
+
+
+BIN_FIELDS = [("id", IntegerType()), ("x", DoubleType()), ("y", DoubleType()), ("v", VectorUDT())]
+
+
+@case
+def binarizer(spark, out, rng):
+    """Binarizer on doubles (null, NaN) and vectors (threshold >= 0 and < 0), multi-column."""
+    from pyspark.ml.feature import Binarizer
+    stages = [Binarizer(inputCol="x", outputCol="xb", threshold=0.5),
+              Binarizer(inputCol="v", outputCol="vb", threshold=1.0),
+              Binarizer(inputCol="v", outputCol="vb_neg", threshold=-1.5),
+              Binarizer(inputCol="v", outputCol="vb0"),
+              Binarizer(inputCols=["x", "y"], outputCols=["xm", "ym"], thresholds=[0.0, 2.0]),
+              Binarizer(inputCols=["y", "v"], outputCols=["ys", "vs"], threshold=-0.25)]
+    rows = []
+    for k in range(30):
+        x = rng.choice([None, float("nan"), 0.5, 0.0, -0.0, rng.gauss(0.5, 1)])
+        y = rng.choice([2.0, rng.gauss(1, 2), None])
+        rows.append((k, x, y, numeric_vec(rng, 6, nan=True)))
+    rows.append((100, 1.0, 3.0, Vectors.sparse(6, [], [])))
+    rows.append((101, 1.0, 3.0, Vectors.dense([-2.0, -1.5, -1.0, 0.0, 1.0, 1.5])))
+    test_df = df(spark, rows, BIN_FIELDS)
+    m = Pipeline(stages=stages).fit(test_df)
+    emit(spark, "binarizer", m, test_df,
+         "Binarizer: double input with null/NaN/-0.0, vector input with threshold >= 0, < 0 and "
+         "the default 0, multi-column with thresholds and with one threshold", out)
+
+
+BKT_FIELDS = [("id", IntegerType()), ("x", DoubleType()), ("y", DoubleType()), ("n", IntegerType())]
+INF = float("inf")
+
+
+def bkt_rows(rng, n):
+    specials = [None, float("nan"), -0.0, 0.0, -INF, INF, 10.0, -10.0, 2.5, 100.0, 99.999]
+    rows = []
+    for k in range(n):
+        x = rng.choice(specials) if k % 3 == 0 else round(rng.uniform(-20, 120), 2)
+        y = rng.choice([None, 0.0, 1.0, 5.0, round(rng.uniform(0, 10), 3)])
+        rows.append((k, x, y, rng.choice([None, 0, 1, 2, 3, 7])))
+    return rows
+
+
+@case
+def bucketizer(spark, out, rng):
+    """Bucketizer: ±Infinity splits, boundaries, -0.0; keep/skip/error; int input; multi-column."""
+    from pyspark.ml.feature import Bucketizer
+    no_nan = [(k, x if x is None or x == x else 1.0, y, n) for k, x, y, n in bkt_rows(rng, 40)]
+    with_nan = bkt_rows(rng, 40)
+    keep = [Bucketizer(inputCol="x", outputCol="xk", splits=[-INF, -10.0, 0.0, 2.5, 100.0, INF],
+                       handleInvalid="keep"),
+            Bucketizer(inputCol="y", outputCol="yk", splits=[0.0, 1.0, 5.0, 10.0]),
+            Bucketizer(inputCol="n", outputCol="nk", splits=[-INF, 1.0, 3.0, INF])]
+    m = PipelineModel(stages=keep)
+    emit(spark, "bucketizer_keep", m, df(spark, with_nan, BKT_FIELDS),
+         "Bucketizer keep with infinite splits (NaN, null, ±inf, -0.0, boundaries), error mode "
+         "on y (nulls only), int input", out)
+    skip = [Bucketizer(inputCol="x", outputCol="xs", splits=[-INF, -10.0, 0.0, 2.5, 100.0, INF],
+                       handleInvalid="skip")]
+    emit(spark, "bucketizer_skip", PipelineModel(stages=skip), df(spark, with_nan, BKT_FIELDS),
+         "Bucketizer skip: rows with NaN or null input dropped", out)
+    err = PipelineModel(stages=[Bucketizer(inputCol="x", outputCol="xe",
+                                           splits=[-INF, 0.0, INF])])
+    emit(spark, "bucketizer_error_nan", err,
+         df(spark, [(0, 1.0, 1.0, 1), (1, float("nan"), 1.0, 1)], BKT_FIELDS),
+         "Bucketizer error mode on NaN", out, expect_error=True)
+    bounded = PipelineModel(stages=[Bucketizer(inputCol="x", outputCol="xe",
+                                               splits=[0.0, 10.0, 20.0], handleInvalid="keep")])
+    emit(spark, "bucketizer_error_bounds", bounded,
+         df(spark, [(0, 20.0, 1.0, 1), (1, 20.5, 1.0, 1)], BKT_FIELDS),
+         "Bucketizer (keep) on a value above the last split", out, expect_error=True)
+    emit(spark, "bucketizer_ok_no_nan", err, df(spark, no_nan, BKT_FIELDS),
+         "Bucketizer error mode on data without NaN (nulls give null)", out)
+    for mode in ["keep", "skip"]:
+        multi = Bucketizer(inputCols=["x", "y", "n"], outputCols=["xb", "yb", "nb"],
+                           splitsArray=[[-INF, 0.0, 2.5, INF], [0.0, 5.0, 10.0],
+                                        [-INF, 2.0, INF]], handleInvalid=mode)
+        emit(spark, f"bucketizer_multi_{mode}", PipelineModel(stages=[multi]),
+             df(spark, [r for r in with_nan if r[2] is None or r[2] <= 10.0], BKT_FIELDS),
+             f"Multi-column Bucketizer (splitsArray), handleInvalid={mode}", out)
+
+
+@case
+def idf(spark, out, rng):
+    """IDFModel on dense and sparse term-count vectors; minDocFreq zeroes rare terms."""
+    from pyspark.ml.feature import IDF
+
+    def tf(n):
+        rows = []
+        for k in range(n):
+            counts = [float(rng.choice([0, 0, 0, 1, 2, 5])) for _ in range(6)]
+            counts[5] = 0.0 if k % 9 else 1.0  # a rare term
+            idx = [i for i, c in enumerate(counts) if c]
+            v = Vectors.sparse(6, idx, [counts[i] for i in idx]) if k % 2 else Vectors.dense(counts)
+            rows.append((k, v))
+        return rows
+
+    train = df(spark, tf(60), VEC_FIELDS)
+    stages = [IDF(inputCol="v", outputCol="tfidf"),
+              IDF(inputCol="v", outputCol="tfidf_min", minDocFreq=8)]
+    m = Pipeline(stages=stages).fit(train)
+    test = tf(25) + [(100, Vectors.sparse(6, [0, 2], [0.0, float("nan")]))]
+    emit(spark, "idf", m, df(spark, test, VEC_FIELDS),
+         "IDF with and without minDocFreq on dense and sparse vectors", out)
+
+
+NB_FIELDS = [("id", IntegerType()), ("features", VectorUDT()), ("label", DoubleType())]
+
+
+def nb_rows(rng, n, classes, kind):
+    rows = []
+    for k in range(n):
+        label = float(rng.randrange(classes))
+        if kind == "bernoulli":
+            vals = [1.0 if rng.random() < (0.2 + 0.2 * ((j + int(label)) % 3)) else 0.0
+                    for j in range(5)]
+        elif kind == "gaussian":
+            vals = [round(rng.gauss(label * (j - 2), 1.0 + 0.3 * j), 4) for j in range(5)]
+        else:
+            vals = [float(rng.choice([0, 0, 1, 2, 3 + int(label) * (j % 2)])) for j in range(5)]
+        if kind != "gaussian" and k % 2:
+            idx = [i for i, v in enumerate(vals) if v]
+            v = Vectors.sparse(5, idx, [vals[i] for i in idx])
+        else:
+            v = Vectors.dense(vals)
+        rows.append((k, v, label))
+    return rows
+
+
+@case
+def naive_bayes(spark, out, rng):
+    """NaiveBayes: multinomial, complement, bernoulli, gaussian; thresholds; renamed/empty columns."""
+    from pyspark.ml.classification import NaiveBayes
+    for kind in ["multinomial", "complement", "bernoulli", "gaussian"]:
+        classes = 3
+        train = df(spark, nb_rows(rng, 150, classes, kind), NB_FIELDS)
+        fit = lambda **kw: NaiveBayes(modelType=kind, **kw).fit(train)  # noqa: E731
+        variants = [
+            fit(),
+            fit(smoothing=0.5, thresholds=[0.5, 0.2, 0.9]).setRawPredictionCol("raw2")
+            .setProbabilityCol("prob2").setPredictionCol("pred2"),
+            fit().setRawPredictionCol("").setProbabilityCol("prob3").setPredictionCol("pred3"),
+            fit().setRawPredictionCol("").setProbabilityCol("").setPredictionCol("pred4"),
+            fit().setThresholds([0.3, 0.0, 0.6]).setRawPredictionCol("raw5")
+            .setProbabilityCol("").setPredictionCol("pred5"),
+        ]
+        test = nb_rows(rng, 30, classes, kind)
+        emit(spark, f"nb_{kind}", PipelineModel(stages=variants), df(spark, test, NB_FIELDS),
+             f"NaiveBayes modelType={kind}: defaults, smoothing+thresholds, a zero threshold, "
+             "renamed and empty output columns", out)
+        if kind in ("multinomial", "bernoulli"):
+            bad = Vectors.dense([1.0, -1.0, 0.0, 0.0, 1.0] if kind == "multinomial"
+                                else [1.0, 2.0, 0.0, 0.0, 1.0])
+            emit(spark, f"nb_{kind}_error", PipelineModel(stages=[variants[0]]),
+                 df(spark, [(0, test[0][1], 0.0), (1, bad, 0.0)], NB_FIELDS),
+                 f"NaiveBayes {kind} on an invalid feature value", out, expect_error=True)
+
+
+@case
+def vector_ops(spark, out, rng):
+    """ElementwiseProduct, VectorSlicer (indices) and PolynomialExpansion (degree 2 and 3)."""
+    from pyspark.ml.feature import ElementwiseProduct, PolynomialExpansion, VectorSlicer
+    stages = [ElementwiseProduct(inputCol="v", outputCol="ep",
+                                 scalingVec=Vectors.dense([2.0, 0.0, -1.5, 0.25])),
+              VectorSlicer(inputCol="v", outputCol="sl", indices=[3, 0, 1]),
+              VectorSlicer(inputCol="v", outputCol="sl1", indices=[2]),
+              PolynomialExpansion(inputCol="v", outputCol="p2"),
+              PolynomialExpansion(inputCol="v", outputCol="p3", degree=3)]
+    test = vec_rows(rng, 30, nan=True) + [
+        (100, Vectors.sparse(4, [], [])), (101, Vectors.sparse(4, [1, 3], [0.0, 2.0])),
+        (102, Vectors.dense([0.0, 0.0, 0.0, 0.0]))]
+    test_df = df(spark, test, VEC_FIELDS)
+    m = Pipeline(stages=stages).fit(test_df)
+    emit(spark, "vector_ops", m, test_df,
+         "ElementwiseProduct, VectorSlicer and PolynomialExpansion on dense, sparse (explicit "
+         "zeros), empty and NaN vectors", out)
+    ep = PipelineModel(stages=[stages[0]])
+    emit(spark, "elementwise_product_error_size", ep,
+         df(spark, [(0, Vectors.dense([1.0, 2.0, 3.0, 4.0])), (1, Vectors.dense([1.0, 2.0]))],
+            VEC_FIELDS),
+         "ElementwiseProduct on a vector of the wrong size", out, expect_error=True)
+
+
 def write_example(spark, root):
     """examples/car-evaluation: the README's model, a sample input, Spark's output for it."""
     src = os.path.join(root, "tests", "fixtures", "spark", "car_evaluation")

@@ -47,7 +47,9 @@ fn check_model(case: &Path, model: &Path) -> Result<(), String> {
         let out = run(&pipeline, &input);
         match meta.get("spark_error").and_then(|v| v.as_str()) {
             Some(spark) => {
-                let spark = spark.trim_start_matches("org.apache.spark.SparkException: ");
+                let spark = spark
+                    .trim_start_matches("org.apache.spark.SparkException: ")
+                    .trim_start_matches("java.lang.IllegalArgumentException: ");
                 let err = match out {
                     Ok(_) => {
                         return Err(format!("{path}: Spark failed ({spark}) but ember did not"));

@@ -24,17 +24,28 @@
 //! assert_eq!(udf.name(), "color_index");
 //! ```
 
+pub mod binarizer;
+pub mod bucketizer;
 pub mod cast;
 pub mod common;
+pub mod elementwise_product;
+pub mod idf;
 pub mod index_to_string;
 pub mod java_fmt;
 pub mod linear_regression;
 pub mod logistic_regression;
+pub mod max_abs_scaler;
+pub mod min_max_scaler;
+pub mod naive_bayes;
+pub mod normalizer;
 pub mod one_hot_encoder;
+pub mod polynomial_expansion;
 pub mod standard_scaler;
 pub mod string_indexer;
 pub mod vector;
 pub mod vector_assembler;
+pub mod vector_map;
+pub mod vector_slicer;
 
 #[cfg(test)]
 mod testing;

@@ -50,7 +50,8 @@ pub struct LogisticRegression {
     pub thresholds: Option<Vec<f64>>,
 }
 
-fn argmax(v: &[f64]) -> f64 {
+/// Spark's `DenseVector.argmax` as a prediction (-1 for an empty vector).
+pub fn argmax(v: &[f64]) -> f64 {
     // Spark's DenseVector.argmax: first maximum; comparisons with NaN are false.
     let mut best = 0usize;
     let mut max = match v.first() {
@@ -66,8 +67,29 @@ fn argmax(v: &[f64]) -> f64 {
     best as f64
 }
 
+/// Spark's `ProbabilisticClassificationModel.probability2prediction`: the argmax of the
+/// probabilities, or with `thresholds` the first argmax of `p_i / t_i` (a zero threshold wins
+/// unless its probability is 0 too, which gives NaN).
+pub fn probability_to_prediction(p: &[f64], thresholds: Option<&[f64]>) -> f64 {
+    match thresholds {
+        None => argmax(p),
+        Some(t) => {
+            let mut best = 0usize;
+            let mut max = f64::NEG_INFINITY;
+            for (i, (pi, ti)) in p.iter().zip(t).enumerate() {
+                let scaled = pi / ti;
+                if scaled > max {
+                    max = scaled;
+                    best = i;
+                }
+            }
+            best as f64
+        }
+    }
+}
+
 /// Spark's `Utils.softmax`, in place.
-fn softmax(v: &mut [f64]) {
+pub fn softmax(v: &mut [f64]) {
     let mut max = -f64::MAX;
     let mut infinite = None;
     for (i, x) in v.iter().enumerate() {
@@ -136,21 +158,7 @@ impl LogisticRegression {
         if !self.multinomial {
             return if p[1] > self.threshold { 1.0 } else { 0.0 };
         }
-        match &self.thresholds {
-            None => argmax(p),
-            Some(t) => {
-                let mut best = 0usize;
-                let mut max = f64::NEG_INFINITY;
-                for (i, (pi, ti)) in p.iter().zip(t).enumerate() {
-                    let scaled = pi / ti;
-                    if scaled > max {
-                        max = scaled;
-                        best = i;
-                    }
-                }
-                best as f64
-            }
-        }
+        probability_to_prediction(p, self.thresholds.as_deref())
     }
 
     /// Spark's `raw2prediction` (may reuse `raw` as scratch space).
@@ -186,7 +194,7 @@ impl LogisticRegression {
     }
 }
 
-/// What a [`LogisticRegressionUdf`] computes, and from which column.
+/// What a [`ClassifierUdf`] computes, and from which column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LrOutput {
     /// `rawPrediction` from features.
@@ -212,37 +220,111 @@ impl LrOutput {
     }
 }
 
-/// `LogisticRegressionModel`, one output column: `vector → vector | double`.
+/// The math of a probabilistic classifier, split as Spark's `ProbabilisticClassificationModel`
+/// splits it, so [`ClassifierUdf`] can chain the output columns the way Spark does.
+pub trait ProbabilisticClassifier: std::fmt::Debug + Send + Sync + 'static {
+    /// Size of the features vector.
+    fn num_features(&self) -> usize;
+    /// Width of the raw prediction and probability vectors.
+    fn output_size(&self) -> usize;
+    /// Spark's `predictRaw` into `out` (length [`Self::output_size`]); an error is the message
+    /// Spark fails the row with.
+    fn predict_raw(&self, x: &VectorRef<'_>, out: &mut [f64]) -> std::result::Result<(), String>;
+    /// Spark's `raw2probabilityInPlace`.
+    fn raw_to_probability(&self, raw: &mut [f64]);
+    /// Spark's `raw2prediction` (may reuse `raw` as scratch space).
+    fn raw_to_prediction(&self, raw: &mut [f64]) -> f64;
+    /// Spark's `probability2prediction`.
+    fn probability_to_prediction(&self, p: &[f64]) -> f64;
+    /// Spark's `predict(features)`.
+    fn predict(&self, x: &VectorRef<'_>, scratch: &mut [f64]) -> std::result::Result<f64, String>;
+    /// Hashes the fitted parameters (UDF identity).
+    fn fingerprint(&self, h: &mut std::collections::hash_map::DefaultHasher);
+}
+
+impl ProbabilisticClassifier for LogisticRegression {
+    fn num_features(&self) -> usize {
+        self.num_features
+    }
+
+    fn output_size(&self) -> usize {
+        LogisticRegression::output_size(self)
+    }
+
+    fn predict_raw(&self, x: &VectorRef<'_>, out: &mut [f64]) -> std::result::Result<(), String> {
+        LogisticRegression::predict_raw(self, x, out);
+        Ok(())
+    }
+
+    fn raw_to_probability(&self, raw: &mut [f64]) {
+        LogisticRegression::raw_to_probability(self, raw)
+    }
+
+    fn raw_to_prediction(&self, raw: &mut [f64]) -> f64 {
+        LogisticRegression::raw_to_prediction(self, raw)
+    }
+
+    fn probability_to_prediction(&self, p: &[f64]) -> f64 {
+        LogisticRegression::probability_to_prediction(self, p)
+    }
+
+    fn predict(&self, x: &VectorRef<'_>, scratch: &mut [f64]) -> std::result::Result<f64, String> {
+        Ok(LogisticRegression::predict(self, x, scratch))
+    }
+
+    fn fingerprint(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+        use std::hash::Hash;
+        (self.num_classes, self.num_features, self.multinomial).hash(h);
+        hash_f64s(h, &self.coefficients);
+        hash_f64s(h, &self.intercepts);
+        hash_f64s(h, &[self.threshold]);
+        hash_f64s(h, self.thresholds.as_deref().unwrap_or(&[]));
+    }
+}
+
+/// One output column of a probabilistic classifier: `vector → vector | double`.
 #[derive(Debug)]
-pub struct LogisticRegressionUdf {
+pub struct ClassifierUdf<M: ProbabilisticClassifier> {
     name: String,
     signature: Signature,
     stage: StageRef,
     column: String,
     output: LrOutput,
-    model: Arc<LogisticRegression>,
+    model: Arc<M>,
     fingerprint: u64,
 }
 
-crate::udf_identity!(LogisticRegressionUdf);
+/// `LogisticRegressionModel`, one output column.
+pub type LogisticRegressionUdf = ClassifierUdf<LogisticRegression>;
 
-impl LogisticRegressionUdf {
+impl<M: ProbabilisticClassifier> PartialEq for ClassifierUdf<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.fingerprint == other.fingerprint
+    }
+}
+
+impl<M: ProbabilisticClassifier> Eq for ClassifierUdf<M> {}
+
+impl<M: ProbabilisticClassifier> std::hash::Hash for ClassifierUdf<M> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.fingerprint.hash(state);
+    }
+}
+
+impl<M: ProbabilisticClassifier> ClassifierUdf<M> {
     /// A UDF named `name` computing `output` of `stage` from input `column`.
     pub fn new(
         name: impl Into<String>,
         stage: StageRef,
         column: impl Into<String>,
         output: LrOutput,
-        model: Arc<LogisticRegression>,
+        model: Arc<M>,
     ) -> Self {
         let fingerprint = fingerprint(|h| {
             use std::hash::Hash;
             output.hash(h);
-            (model.num_classes, model.num_features, model.multinomial).hash(h);
-            hash_f64s(h, &model.coefficients);
-            hash_f64s(h, &model.intercepts);
-            hash_f64s(h, &[model.threshold]);
-            hash_f64s(h, model.thresholds.as_deref().unwrap_or(&[]));
+            model.fingerprint(h);
         });
         Self {
             name: name.into(),
@@ -259,13 +341,13 @@ impl LogisticRegressionUdf {
         match self.output {
             LrOutput::Raw
             | LrOutput::ProbabilityFromFeatures
-            | LrOutput::PredictionFromFeatures => self.model.num_features,
+            | LrOutput::PredictionFromFeatures => self.model.num_features(),
             _ => self.model.output_size(),
         }
     }
 }
 
-impl ScalarUDFImpl for LogisticRegressionUdf {
+impl<M: ProbabilisticClassifier> ScalarUDFImpl for ClassifierUdf<M> {
     fn name(&self) -> &str {
         &self.name
     }
@@ -298,7 +380,8 @@ impl ScalarUDFImpl for LogisticRegressionUdf {
         let n = va.len();
         let k = self.model.output_size();
         let expected = self.expected_size();
-        let m = &self.model;
+        let m = self.model.as_ref();
+        let err = |row: usize| move |msg: String| self.stage.error(&self.column, row, msg);
         let row_vector = |row: usize| {
             let v = va
                 .value(row)
@@ -322,9 +405,9 @@ impl ScalarUDFImpl for LogisticRegressionUdf {
                 let v = row_vector(row)?;
                 let slot = out.dense_row(k);
                 match self.output {
-                    LrOutput::Raw => m.predict_raw(&v, slot),
+                    LrOutput::Raw => m.predict_raw(&v, slot).map_err(err(row))?,
                     LrOutput::ProbabilityFromFeatures => {
-                        m.predict_raw(&v, slot);
+                        m.predict_raw(&v, slot).map_err(err(row))?;
                         m.raw_to_probability(slot);
                     }
                     _ => {
@@ -340,7 +423,9 @@ impl ScalarUDFImpl for LogisticRegressionUdf {
             for row in 0..n {
                 let v = row_vector(row)?;
                 let p = match self.output {
-                    LrOutput::PredictionFromFeatures => m.predict(&v, &mut scratch),
+                    LrOutput::PredictionFromFeatures => {
+                        m.predict(&v, &mut scratch).map_err(err(row))?
+                    }
                     LrOutput::PredictionFromRaw => {
                         v.write_dense(&mut scratch);
                         m.raw_to_prediction(&mut scratch)

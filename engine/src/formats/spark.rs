@@ -186,6 +186,25 @@ impl SparkStageDir {
         }
     }
 
+    /// An array-of-double-arrays param (Bucketizer's `splitsArray`), if present.
+    pub fn f64_lists(&self, name: &str) -> Result<Option<Vec<Vec<f64>>>> {
+        let bad = || self.param_error(name, "expected an array of arrays of numbers");
+        match self.param(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(outer)) => outer
+                .iter()
+                .map(|inner| {
+                    inner
+                        .as_array()
+                        .and_then(|a| a.iter().map(json_f64).collect::<Option<Vec<_>>>())
+                        .ok_or_else(bad)
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(_) => Err(bad()),
+        }
+    }
+
     /// Single-column (`inputCol`/`outputCol`) or multi-column (`inputCols`/`outputCols`)
     /// columns of a stage that supports both, as Spark resolves them.
     pub fn in_out_columns(&self) -> Result<(Vec<String>, Vec<String>)> {

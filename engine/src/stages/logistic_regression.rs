@@ -5,7 +5,7 @@ use std::sync::Arc;
 use datafusion::common::Column;
 use datafusion::logical_expr::{Expr, col};
 use ember_udfs::logistic_regression::{
-    LogisticRegression as Model, LogisticRegressionUdf, LrOutput,
+    ClassifierUdf, LogisticRegression as Model, LrOutput, ProbabilisticClassifier,
 };
 
 use crate::error::Result;
@@ -50,6 +50,28 @@ impl ClassifierColumns {
 }
 
 impl ClassifierColumns {
+    /// The columns produced (an empty name is not), with `width`-wide raw prediction and
+    /// probability vectors.
+    pub fn outputs(&self, width: usize) -> Vec<ColumnSpec> {
+        let meta = ColumnMeta {
+            vector_size: Some(width),
+            labels: None,
+        };
+        let mut out = Vec::new();
+        if !self.raw_prediction.is_empty() {
+            out.push(
+                ColumnSpec::new(&self.raw_prediction, ColumnType::Vector).with_meta(meta.clone()),
+            );
+        }
+        if !self.probability.is_empty() {
+            out.push(ColumnSpec::new(&self.probability, ColumnType::Vector).with_meta(meta));
+        }
+        if !self.prediction.is_empty() {
+            out.push(ColumnSpec::new(&self.prediction, ColumnType::Double));
+        }
+        out
+    }
+
     /// Reads MLeap's classifier ports: `features` → `raw_prediction`, `probability`,
     /// `prediction`; an absent output port is a column not produced.
     pub fn from_mleap(node: &MleapNode) -> Result<Self> {
@@ -216,24 +238,6 @@ impl LogisticRegression {
         }
         Ok(Arc::new(Self::new(node.name.clone(), columns, model)))
     }
-
-    fn udf(
-        &self,
-        ctx: &StageContext<'_>,
-        output: LrOutput,
-        suffix: &str,
-        input: &str,
-        arg: Expr,
-    ) -> Expr {
-        let udf = LogisticRegressionUdf::new(
-            ctx.udf_name(suffix),
-            ctx.stage_ref(),
-            input,
-            output,
-            Arc::clone(&self.model),
-        );
-        ctx.call(udf, vec![arg])
-    }
 }
 
 impl Stage for LogisticRegression {
@@ -250,24 +254,7 @@ impl Stage for LogisticRegression {
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        let c = &self.columns;
-        let width = ColumnMeta {
-            vector_size: Some(self.model.output_size()),
-            labels: None,
-        };
-        let mut out = Vec::new();
-        if !c.raw_prediction.is_empty() {
-            out.push(
-                ColumnSpec::new(&c.raw_prediction, ColumnType::Vector).with_meta(width.clone()),
-            );
-        }
-        if !c.probability.is_empty() {
-            out.push(ColumnSpec::new(&c.probability, ColumnType::Vector).with_meta(width));
-        }
-        if !c.prediction.is_empty() {
-            out.push(ColumnSpec::new(&c.prediction, ColumnType::Double));
-        }
-        out
+        self.columns.outputs(self.model.output_size())
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
@@ -294,86 +281,102 @@ impl Stage for LogisticRegression {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        // the same column chaining as Spark's ProbabilisticClassificationModel.transform
-        let c = &self.columns;
-        let features = ctx.vector(&c.features)?;
-        let (raw, prob, pred) = (
-            !c.raw_prediction.is_empty(),
-            !c.probability.is_empty(),
-            !c.prediction.is_empty(),
-        );
-        let column = |name: &str| col(Column::from_name(name));
-        let mut first = Vec::new();
-        let mut second = Vec::new();
-        if raw {
-            first.push((
-                c.raw_prediction.clone(),
-                self.udf(ctx, LrOutput::Raw, "_raw", &c.features, features.clone()),
-            ));
-        }
-        if prob {
-            let e = if raw {
-                self.udf(
-                    ctx,
-                    LrOutput::ProbabilityFromRaw,
-                    "_probability",
-                    &c.raw_prediction,
-                    column(&c.raw_prediction),
-                )
-            } else {
-                self.udf(
-                    ctx,
-                    LrOutput::ProbabilityFromFeatures,
-                    "_probability",
-                    &c.features,
-                    features.clone(),
-                )
-            };
-            if raw {
-                second.push((c.probability.clone(), e))
-            } else {
-                first.push((c.probability.clone(), e))
-            }
-        }
-        if pred {
-            let e = if raw {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromRaw,
-                    "_prediction",
-                    &c.raw_prediction,
-                    column(&c.raw_prediction),
-                )
-            } else if prob {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromProbability,
-                    "_prediction",
-                    &c.probability,
-                    column(&c.probability),
-                )
-            } else {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromFeatures,
-                    "_prediction",
-                    &c.features,
-                    features.clone(),
-                )
-            };
-            if raw || prob {
-                second.push((c.prediction.clone(), e))
-            } else {
-                first.push((c.prediction.clone(), e))
-            }
-        }
-        let layers = [first, second]
-            .into_iter()
-            .filter(|l| !l.is_empty())
-            .collect();
-        Ok(StagePlan {
-            layers,
-            filter: None,
-        })
+        classifier_plan(ctx, &self.columns, &self.model)
     }
+}
+
+/// The output columns of a probabilistic classifier (`rawPrediction`, `probability`,
+/// `prediction`, each only when its name is not empty), chained as Spark's
+/// `ProbabilisticClassificationModel.transform` chains them: the probability is computed from
+/// the raw prediction column when that is produced, the prediction from the raw prediction,
+/// else from the probability, else from the features.
+pub(crate) fn classifier_plan<M: ProbabilisticClassifier>(
+    ctx: &StageContext<'_>,
+    c: &ClassifierColumns,
+    model: &Arc<M>,
+) -> Result<StagePlan> {
+    let udf = |output: LrOutput, suffix: &str, input: &str, arg: Expr| {
+        let udf = ClassifierUdf::new(
+            ctx.udf_name(suffix),
+            ctx.stage_ref(),
+            input,
+            output,
+            Arc::clone(model),
+        );
+        ctx.call(udf, vec![arg])
+    };
+    let features = ctx.vector(&c.features)?;
+    let (raw, prob, pred) = (
+        !c.raw_prediction.is_empty(),
+        !c.probability.is_empty(),
+        !c.prediction.is_empty(),
+    );
+    let column = |name: &str| col(Column::from_name(name));
+    let mut first = Vec::new();
+    let mut second = Vec::new();
+    if raw {
+        first.push((
+            c.raw_prediction.clone(),
+            udf(LrOutput::Raw, "_raw", &c.features, features.clone()),
+        ));
+    }
+    if prob {
+        let e = if raw {
+            udf(
+                LrOutput::ProbabilityFromRaw,
+                "_probability",
+                &c.raw_prediction,
+                column(&c.raw_prediction),
+            )
+        } else {
+            udf(
+                LrOutput::ProbabilityFromFeatures,
+                "_probability",
+                &c.features,
+                features.clone(),
+            )
+        };
+        if raw {
+            second.push((c.probability.clone(), e))
+        } else {
+            first.push((c.probability.clone(), e))
+        }
+    }
+    if pred {
+        let e = if raw {
+            udf(
+                LrOutput::PredictionFromRaw,
+                "_prediction",
+                &c.raw_prediction,
+                column(&c.raw_prediction),
+            )
+        } else if prob {
+            udf(
+                LrOutput::PredictionFromProbability,
+                "_prediction",
+                &c.probability,
+                column(&c.probability),
+            )
+        } else {
+            udf(
+                LrOutput::PredictionFromFeatures,
+                "_prediction",
+                &c.features,
+                features.clone(),
+            )
+        };
+        if raw || prob {
+            second.push((c.prediction.clone(), e))
+        } else {
+            first.push((c.prediction.clone(), e))
+        }
+    }
+    let layers = [first, second]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .collect();
+    Ok(StagePlan {
+        layers,
+        filter: None,
+    })
 }

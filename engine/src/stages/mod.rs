@@ -4,13 +4,24 @@
 //! and a loader per format; its kernels in `ember-udfs`; a line in [`spark_registry`]; a
 //! fixture case in `scripts/gen_spark_fixtures.py`.
 
+pub mod binarizer;
+pub mod bucketizer;
+pub mod elementwise_product;
+pub mod idf;
 pub mod index_to_string;
 pub mod linear_regression;
 pub mod logistic_regression;
+pub mod max_abs_scaler;
+pub mod min_max_scaler;
+pub mod naive_bayes;
+pub mod normalizer;
 pub mod one_hot_encoder;
+pub mod polynomial_expansion;
 pub mod standard_scaler;
 pub mod string_indexer;
 pub mod vector_assembler;
+pub mod vector_map;
+pub mod vector_slicer;
 
 use ember_udfs::HandleInvalid;
 
@@ -49,6 +60,19 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
             linear_regression::CLASS,
             linear_regression::LinearRegression::from_spark,
         ),
+        (min_max_scaler::CLASS, min_max_scaler::from_spark),
+        (max_abs_scaler::CLASS, max_abs_scaler::from_spark),
+        (normalizer::CLASS, normalizer::from_spark),
+        (binarizer::CLASS, binarizer::Binarizer::from_spark),
+        (bucketizer::CLASS, bucketizer::Bucketizer::from_spark),
+        (idf::CLASS, idf::from_spark),
+        (naive_bayes::CLASS, naive_bayes::NaiveBayes::from_spark),
+        (elementwise_product::CLASS, elementwise_product::from_spark),
+        (vector_slicer::CLASS, vector_slicer::from_spark),
+        (
+            polynomial_expansion::CLASS,
+            polynomial_expansion::from_spark,
+        ),
     ]
 }
 
@@ -80,6 +104,16 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
             "linear_regression",
             linear_regression::LinearRegression::from_mleap,
         ),
+        ("min_max_scaler", min_max_scaler::from_mleap),
+        ("max_abs_scaler", max_abs_scaler::from_mleap),
+        ("normalizer", normalizer::from_mleap),
+        ("binarizer", binarizer::Binarizer::from_mleap),
+        ("bucketizer", bucketizer::Bucketizer::from_mleap),
+        ("idf", idf::from_mleap),
+        ("naive_bayes", naive_bayes::NaiveBayes::from_mleap),
+        ("elementwise_product", elementwise_product::from_mleap),
+        ("vector_slicer", vector_slicer::from_mleap),
+        ("polynomial_expansion", polynomial_expansion::from_mleap),
     ]
 }
 
