@@ -26,15 +26,23 @@
 
 pub mod cast;
 pub mod common;
+pub mod count_vectorizer;
+pub mod hashing_tf;
 pub mod index_to_string;
 pub mod java_fmt;
 pub mod linear_regression;
 pub mod logistic_regression;
+pub mod ngram;
 pub mod one_hot_encoder;
 pub mod standard_scaler;
+pub mod stopwords_remover;
 pub mod string_indexer;
+pub mod text;
+pub mod tokenizer;
 pub mod vector;
 pub mod vector_assembler;
+pub mod word2vec;
+pub mod word_filter;
 
 #[cfg(test)]
 mod testing;

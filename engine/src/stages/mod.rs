@@ -4,13 +4,21 @@
 //! and a loader per format; its kernels in `ember-udfs`; a line in [`spark_registry`]; a
 //! fixture case in `scripts/gen_spark_fixtures.py`.
 
+pub mod count_vectorizer;
+pub mod hashing_tf;
 pub mod index_to_string;
 pub mod linear_regression;
 pub mod logistic_regression;
+pub mod ngram;
 pub mod one_hot_encoder;
 pub mod standard_scaler;
+pub mod stopwords_remover;
 pub mod string_indexer;
+pub mod text;
+pub mod tokenizer;
 pub mod vector_assembler;
+pub mod word2vec;
+pub mod word_filter;
 
 use ember_udfs::HandleInvalid;
 
@@ -49,6 +57,13 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
             linear_regression::CLASS,
             linear_regression::LinearRegression::from_spark,
         ),
+        (tokenizer::CLASS, tokenizer::tokenizer_from_spark),
+        (tokenizer::REGEX_CLASS, tokenizer::regex_tokenizer_from_spark),
+        (stopwords_remover::CLASS, stopwords_remover::from_spark),
+        (hashing_tf::CLASS, hashing_tf::from_spark),
+        (count_vectorizer::CLASS, count_vectorizer::from_spark),
+        (ngram::CLASS, ngram::from_spark),
+        (word2vec::CLASS, word2vec::from_spark),
     ]
 }
 
@@ -80,6 +95,14 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
             "linear_regression",
             linear_regression::LinearRegression::from_mleap,
         ),
+        ("tokenizer", tokenizer::tokenizer_from_mleap),
+        ("regex_tokenizer", tokenizer::regex_tokenizer_from_mleap),
+        ("stopwords_remover", stopwords_remover::from_mleap),
+        ("hashing_term_frequency", hashing_tf::from_mleap),
+        ("count_vectorizer", count_vectorizer::from_mleap),
+        ("ngram", ngram::from_mleap),
+        ("word_filter", word_filter::from_mleap),
+        ("word_to_vector", word2vec::from_mleap),
     ]
 }
 
