@@ -40,7 +40,7 @@ from pyspark.ml.regression import LinearRegression
 from pyspark.sql import SparkSession
 
 import mleap_bundle_writer
-from pyspark.sql.types import (BooleanType, DoubleType, IntegerType, LongType, StringType,
+from pyspark.sql.types import (ArrayType, BooleanType, DoubleType, IntegerType, LongType, StringType,
                                StructField, StructType)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -82,6 +82,11 @@ def has_vectors(schema):
     return any(isinstance(f.dataType, VectorUDT) for f in schema.fields)
 
 
+def has_arrays(schema):
+    """Spark's CSV writer refuses array columns (e.g. array<string>)."""
+    return any(isinstance(f.dataType, ArrayType) for f in schema.fields)
+
+
 def emit(spark, name, model, test_df, description, out_root, expect_error=False):
     d = os.path.join(out_root, name)
     if os.path.exists(d):
@@ -91,7 +96,7 @@ def emit(spark, name, model, test_df, description, out_root, expect_error=False)
     clean_model_dir(os.path.join(d, "model"))
     single_file(test_df, "parquet", os.path.join(d, "input.parquet"))
     single_file(test_df, "json", os.path.join(d, "input.jsonl"))
-    if not has_vectors(test_df.schema):
+    if not has_vectors(test_df.schema) and not has_arrays(test_df.schema):
         single_file(test_df, "csv", os.path.join(d, "input.csv"), header="true")
     meta = {"description": description, "spark_version": spark.version,
             "rows": test_df.count()}
@@ -832,6 +837,11 @@ def vector_ops(spark, out, rng):
          df(spark, [(0, Vectors.dense([1.0, 2.0, 3.0, 4.0])), (1, Vectors.dense([1.0, 2.0]))],
             VEC_FIELDS),
          "ElementwiseProduct on a vector of the wrong size", out, expect_error=True)
+# text stages (Tokenizer, RegexTokenizer, StopWordsRemover, HashingTF, CountVectorizer, NGram)
+
+import text_fixture_cases  # noqa: E402
+
+text_fixture_cases.register(case, emit, df)
 
 
 def write_example(spark, root):

@@ -16,6 +16,7 @@ use datafusion::logical_expr::{Expr, ScalarUDF, ScalarUDFImpl, cast};
 use ember_udfs::StageRef;
 use ember_udfs::cast::{CastToStringUdf, ToVectorUdf, castable_to_string, convertible_to_vector};
 use ember_udfs::common::is_string_type;
+use ember_udfs::text::{is_string_list_type, string_list_type};
 use ember_udfs::vector::{is_vector_type, vector_data_type};
 
 use crate::error::{EmberError, Result};
@@ -31,13 +32,15 @@ pub enum ColumnType {
     Vector,
     /// A double or a vector (VectorAssembler inputs).
     DoubleOrVector,
+    /// An array of strings (Spark's `array<string>`; Arrow `List<Utf8>`). CSV cannot hold it.
+    TextList,
 }
 
 impl ColumnType {
     /// The Arrow type to read an untyped source (CSV text) column as.
     pub fn read_type(&self) -> DataType {
         match self {
-            ColumnType::Text | ColumnType::Vector => DataType::Utf8,
+            ColumnType::Text | ColumnType::Vector | ColumnType::TextList => DataType::Utf8,
             ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
         }
     }
@@ -48,6 +51,7 @@ impl ColumnType {
             ColumnType::Text => DataType::Utf8,
             ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
             ColumnType::Vector => vector_data_type(),
+            ColumnType::TextList => string_list_type(),
         }
     }
 }
@@ -59,6 +63,7 @@ impl fmt::Display for ColumnType {
             ColumnType::Double => "double",
             ColumnType::Vector => "vector",
             ColumnType::DoubleOrVector => "double or vector",
+            ColumnType::TextList => "array<string>",
         })
     }
 }
@@ -238,6 +243,38 @@ impl<'a> StageContext<'a> {
             Err(self.error(
                 name,
                 format!("must be a string or numeric column, but it is {t}"),
+            ))
+        }
+    }
+
+    /// The column as a string, without casts: stages whose Spark `transformSchema` requires
+    /// `StringType` (Tokenizer, RegexTokenizer) reject other types with Spark's message.
+    pub fn string(&self, name: &str) -> Result<Expr> {
+        let (c, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if is_string_type(t) {
+            Ok(Expr::Column(c))
+        } else {
+            Err(self.error(
+                name,
+                format!("Input type must be string type but got {t}."),
+            ))
+        }
+    }
+
+    /// The column as an array of strings (`List<Utf8>`; other list and string encodings are
+    /// cast).
+    pub fn text_list(&self, name: &str) -> Result<Expr> {
+        let (c, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if t == &string_list_type() {
+            Ok(Expr::Column(c))
+        } else if is_string_list_type(t) {
+            Ok(cast(Expr::Column(c), string_list_type()))
+        } else {
+            Err(self.error(
+                name,
+                format!("must be an array of strings, but it is {t}"),
             ))
         }
     }

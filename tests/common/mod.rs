@@ -123,6 +123,18 @@ pub fn compare_column(name: &str, expected: &ArrayRef, actual: &ArrayRef) -> Res
         }
         return Ok(());
     }
+    if let DataType::List(_) | DataType::LargeList(_) = et {
+        // arrays (of strings): item by item, exactly, whatever the list/string encoding
+        let (e, a) = (string_lists(expected), string_lists(actual));
+        let a = a.ok_or_else(|| format!("{name}: expected a list, found {}", actual.data_type()))?;
+        let e = e.unwrap_or_else(|| panic!("{name}: unsupported expected type {et}"));
+        for (i, (x, y)) in e.iter().zip(&a).enumerate() {
+            if x != y {
+                return Err(format!("{name} row {i}: expected {x:?}, found {y:?}"));
+            }
+        }
+        return Ok(());
+    }
     if et == &DataType::Float64 || et == &DataType::Float32 {
         let e = cast(expected, &DataType::Float64).unwrap();
         let a = cast(actual, &DataType::Float64).map_err(|err| format!("{name}: {err}"))?;
@@ -169,6 +181,34 @@ pub fn compare_column(name: &str, expected: &ArrayRef, actual: &ArrayRef) -> Res
         }
     }
     Ok(())
+}
+
+/// A list column's rows as optional lists of optional item texts (`None` for non-lists).
+fn string_lists(a: &ArrayRef) -> Option<Vec<Option<Vec<Option<String>>>>> {
+    let item_text = |items: ArrayRef| -> Vec<Option<String>> {
+        (0..items.len())
+            .map(|j| {
+                (!items.is_null(j))
+                    .then(|| arrow::util::display::array_value_to_string(&items, j).unwrap())
+            })
+            .collect()
+    };
+    let rows = match a.data_type() {
+        DataType::List(_) => {
+            let l = a.as_list::<i32>();
+            (0..l.len())
+                .map(|i| (!l.is_null(i)).then(|| item_text(l.value(i))))
+                .collect()
+        }
+        DataType::LargeList(_) => {
+            let l = a.as_list::<i64>();
+            (0..l.len())
+                .map(|i| (!l.is_null(i)).then(|| item_text(l.value(i))))
+                .collect()
+        }
+        _ => return None,
+    };
+    Some(rows)
 }
 
 /// Compares a whole batch: same column names in the same order, same rows.

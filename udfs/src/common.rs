@@ -175,6 +175,8 @@ pub enum ArgKind {
     Double,
     /// A Spark ML vector.
     Vector,
+    /// An array of strings (any list encoding with string items).
+    StringList,
 }
 
 impl ArgKind {
@@ -183,6 +185,7 @@ impl ArgKind {
             ArgKind::String => is_string_type(t),
             ArgKind::Double => t == &DataType::Float64,
             ArgKind::Vector => crate::vector::is_vector_type(t),
+            ArgKind::StringList => crate::text::is_string_list_type(t),
         }
     }
 
@@ -191,6 +194,7 @@ impl ArgKind {
             ArgKind::String => "a string",
             ArgKind::Double => "a double",
             ArgKind::Vector => "a vector",
+            ArgKind::StringList => "an array of strings",
         }
     }
 }

@@ -33,6 +33,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use crate::error::{EmberError, Result, io_err};
 use crate::pipeline::Pipeline;
 use crate::stage::ColumnType;
+use ember_udfs::text::string_list_type;
 use ember_udfs::vector::vector_data_type;
 
 /// Name of the row-number column the input stream adds.
@@ -233,6 +234,12 @@ fn json_schema(path: &Path, pipeline: &Pipeline) -> Result<Schema> {
                     _ => DataType::Float64,
                 },
                 Some(ColumnType::Vector) => vector_json_type(inferred),
+                // JSON arrays read as array<string>; anything else keeps its type and the
+                // compiler reports the mismatch
+                Some(ColumnType::TextList) => match inferred {
+                    DataType::List(_) => string_list_type(),
+                    t => t.clone(),
+                },
             };
             Field::new(f.name(), t, true)
         })

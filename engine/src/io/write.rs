@@ -7,7 +7,9 @@
 //!   `{"type":1,"values":[..]}` / `{"type":0,"size":n,"indices":[..],"values":[..]}`, numbers as
 //!   Java prints them (`1.0E7`), NaN and infinities as strings.
 //! * CSV: a header line, numbers as Java prints them, vectors in Spark's `toString` form
-//!   (`[1.0,2.0]`, `(5,[1,3],[7.0,9.0])`), null as an empty field, RFC 4180 quoting.
+//!   (`[1.0,2.0]`, `(5,[1,3],[7.0,9.0])`), null as an empty field, RFC 4180 quoting. Arrays
+//!   (e.g. Tokenizer's `array<string>`), which Spark's CSV writer refuses, are written in
+//!   Spark's cast-to-string form `[a, null, b]` (not reversible when items contain `, `).
 //!
 //! CSV and JSON lines are rendered by [`RenderLinesUdf`] inside the plan, so formatting runs on
 //! every core; the [`Sink`] then only appends bytes.
@@ -518,6 +520,27 @@ fn write_scalar(a: &ArrayRef, row: usize, out: &mut String, json: bool) -> Resul
                     out.push(',');
                 }
                 inner.json(i, out)?;
+            }
+            out.push(']');
+        }
+        // arrays as text (CSV, which Spark refuses for arrays): Spark's cast-to-string form,
+        // `[a, null, b]`
+        DataType::List(_) | DataType::LargeList(_) if !json => {
+            let item: ArrayRef = match a.data_type() {
+                DataType::List(_) => a.as_list::<i32>().value(row),
+                _ => a.as_list::<i64>().value(row),
+            };
+            let inner = CellWriter::new(&item)?;
+            out.push('[');
+            for i in 0..item.len() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if inner.is_null(i) {
+                    out.push_str("null");
+                } else {
+                    inner.text(i, out)?;
+                }
             }
             out.push(']');
         }

@@ -6,7 +6,9 @@
 
 pub mod binarizer;
 pub mod bucketizer;
+pub mod count_vectorizer;
 pub mod elementwise_product;
+pub mod hashing_tf;
 pub mod idf;
 pub mod index_to_string;
 pub mod linear_regression;
@@ -14,14 +16,20 @@ pub mod logistic_regression;
 pub mod max_abs_scaler;
 pub mod min_max_scaler;
 pub mod naive_bayes;
+pub mod ngram;
 pub mod normalizer;
 pub mod one_hot_encoder;
 pub mod polynomial_expansion;
 pub mod standard_scaler;
+pub mod stopwords_remover;
 pub mod string_indexer;
+pub mod text;
+pub mod tokenizer;
 pub mod vector_assembler;
 pub mod vector_map;
 pub mod vector_slicer;
+pub mod word2vec;
+pub mod word_filter;
 
 use ember_udfs::HandleInvalid;
 
@@ -73,6 +81,16 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
             polynomial_expansion::CLASS,
             polynomial_expansion::from_spark,
         ),
+        (tokenizer::CLASS, tokenizer::tokenizer_from_spark),
+        (
+            tokenizer::REGEX_CLASS,
+            tokenizer::regex_tokenizer_from_spark,
+        ),
+        (stopwords_remover::CLASS, stopwords_remover::from_spark),
+        (hashing_tf::CLASS, hashing_tf::from_spark),
+        (count_vectorizer::CLASS, count_vectorizer::from_spark),
+        (ngram::CLASS, ngram::from_spark),
+        (word2vec::CLASS, word2vec::from_spark),
     ]
 }
 
@@ -114,6 +132,14 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
         ("elementwise_product", elementwise_product::from_mleap),
         ("vector_slicer", vector_slicer::from_mleap),
         ("polynomial_expansion", polynomial_expansion::from_mleap),
+        ("tokenizer", tokenizer::tokenizer_from_mleap),
+        ("regex_tokenizer", tokenizer::regex_tokenizer_from_mleap),
+        ("stopwords_remover", stopwords_remover::from_mleap),
+        ("hashing_term_frequency", hashing_tf::from_mleap),
+        ("count_vectorizer", count_vectorizer::from_mleap),
+        ("ngram", ngram::from_mleap),
+        ("word_filter", word_filter::from_mleap),
+        ("word_to_vector", word2vec::from_mleap),
     ]
 }
 
