@@ -25,6 +25,7 @@
 //! ```
 
 pub mod cast;
+pub mod classifier;
 pub mod common;
 pub mod index_to_string;
 pub mod java_fmt;
@@ -33,6 +34,7 @@ pub mod logistic_regression;
 pub mod one_hot_encoder;
 pub mod standard_scaler;
 pub mod string_indexer;
+pub mod tree;
 pub mod vector;
 pub mod vector_assembler;
 

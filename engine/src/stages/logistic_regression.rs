@@ -2,66 +2,18 @@
 
 use std::sync::Arc;
 
-use datafusion::common::Column;
-use datafusion::logical_expr::{Expr, col};
-use ember_udfs::logistic_regression::{
-    LogisticRegression as Model, LogisticRegressionUdf, LrOutput,
-};
+use ember_udfs::classifier::ProbabilisticClassifier;
+use ember_udfs::logistic_regression::LogisticRegression as Model;
 
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
-use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
+use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
+pub use crate::stages::classifier::ClassifierColumns;
+use crate::stages::classifier::spark_thresholds;
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.classification.LogisticRegressionModel";
-
-/// Output column names; an empty name means the column is not produced (Spark's convention).
-#[derive(Debug, Clone)]
-pub struct ClassifierColumns {
-    /// `featuresCol`.
-    pub features: String,
-    /// `rawPredictionCol`.
-    pub raw_prediction: String,
-    /// `probabilityCol`.
-    pub probability: String,
-    /// `predictionCol`.
-    pub prediction: String,
-}
-
-impl ClassifierColumns {
-    /// Reads the four column params with Spark's defaults.
-    pub fn from_spark(dir: &SparkStageDir) -> Result<Self> {
-        Ok(Self {
-            features: dir
-                .string("featuresCol")?
-                .unwrap_or_else(|| "features".into()),
-            raw_prediction: dir
-                .string("rawPredictionCol")?
-                .unwrap_or_else(|| "rawPrediction".into()),
-            probability: dir
-                .string("probabilityCol")?
-                .unwrap_or_else(|| "probability".into()),
-            prediction: dir
-                .string("predictionCol")?
-                .unwrap_or_else(|| "prediction".into()),
-        })
-    }
-}
-
-impl ClassifierColumns {
-    /// Reads MLeap's classifier ports: `features` → `raw_prediction`, `probability`,
-    /// `prediction`; an absent output port is a column not produced.
-    pub fn from_mleap(node: &MleapNode) -> Result<Self> {
-        let out = |p: &str| node.output(p).unwrap_or_default().to_string();
-        Ok(Self {
-            features: node.required_input("features")?,
-            raw_prediction: out("raw_prediction"),
-            probability: out("probability"),
-            prediction: out("prediction"),
-        })
-    }
-}
 
 /// A fitted logistic regression.
 #[derive(Debug)]
@@ -116,15 +68,7 @@ impl LogisticRegression {
         if !multinomial && coefficients.len() != num_features {
             return Err(dir.param_error("coefficients", "size does not match numFeatures"));
         }
-        let thresholds = dir.f64s("thresholds")?.filter(|_| dir.is_set("thresholds"));
-        if let Some(t) = &thresholds
-            && t.len() != num_classes
-        {
-            return Err(dir.param_error(
-                "thresholds",
-                format!("{} thresholds for {num_classes} classes", t.len()),
-            ));
-        }
+        let thresholds = spark_thresholds(dir, num_classes)?;
         // Spark's getThreshold: derived from thresholds when those are set (binomial)
         let threshold = match (&thresholds, multinomial) {
             (Some(t), false) => 1.0 / (1.0 + t[0] / t[1]),
@@ -216,24 +160,6 @@ impl LogisticRegression {
         }
         Ok(Arc::new(Self::new(node.name.clone(), columns, model)))
     }
-
-    fn udf(
-        &self,
-        ctx: &StageContext<'_>,
-        output: LrOutput,
-        suffix: &str,
-        input: &str,
-        arg: Expr,
-    ) -> Expr {
-        let udf = LogisticRegressionUdf::new(
-            ctx.udf_name(suffix),
-            ctx.stage_ref(),
-            input,
-            output,
-            Arc::clone(&self.model),
-        );
-        ctx.call(udf, vec![arg])
-    }
 }
 
 impl Stage for LogisticRegression {
@@ -250,24 +176,7 @@ impl Stage for LogisticRegression {
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        let c = &self.columns;
-        let width = ColumnMeta {
-            vector_size: Some(self.model.output_size()),
-            labels: None,
-        };
-        let mut out = Vec::new();
-        if !c.raw_prediction.is_empty() {
-            out.push(
-                ColumnSpec::new(&c.raw_prediction, ColumnType::Vector).with_meta(width.clone()),
-            );
-        }
-        if !c.probability.is_empty() {
-            out.push(ColumnSpec::new(&c.probability, ColumnType::Vector).with_meta(width));
-        }
-        if !c.prediction.is_empty() {
-            out.push(ColumnSpec::new(&c.prediction, ColumnType::Double));
-        }
-        out
+        self.columns.outputs(self.model.output_size())
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
@@ -294,86 +203,6 @@ impl Stage for LogisticRegression {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        // the same column chaining as Spark's ProbabilisticClassificationModel.transform
-        let c = &self.columns;
-        let features = ctx.vector(&c.features)?;
-        let (raw, prob, pred) = (
-            !c.raw_prediction.is_empty(),
-            !c.probability.is_empty(),
-            !c.prediction.is_empty(),
-        );
-        let column = |name: &str| col(Column::from_name(name));
-        let mut first = Vec::new();
-        let mut second = Vec::new();
-        if raw {
-            first.push((
-                c.raw_prediction.clone(),
-                self.udf(ctx, LrOutput::Raw, "_raw", &c.features, features.clone()),
-            ));
-        }
-        if prob {
-            let e = if raw {
-                self.udf(
-                    ctx,
-                    LrOutput::ProbabilityFromRaw,
-                    "_probability",
-                    &c.raw_prediction,
-                    column(&c.raw_prediction),
-                )
-            } else {
-                self.udf(
-                    ctx,
-                    LrOutput::ProbabilityFromFeatures,
-                    "_probability",
-                    &c.features,
-                    features.clone(),
-                )
-            };
-            if raw {
-                second.push((c.probability.clone(), e))
-            } else {
-                first.push((c.probability.clone(), e))
-            }
-        }
-        if pred {
-            let e = if raw {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromRaw,
-                    "_prediction",
-                    &c.raw_prediction,
-                    column(&c.raw_prediction),
-                )
-            } else if prob {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromProbability,
-                    "_prediction",
-                    &c.probability,
-                    column(&c.probability),
-                )
-            } else {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromFeatures,
-                    "_prediction",
-                    &c.features,
-                    features.clone(),
-                )
-            };
-            if raw || prob {
-                second.push((c.prediction.clone(), e))
-            } else {
-                first.push((c.prediction.clone(), e))
-            }
-        }
-        let layers = [first, second]
-            .into_iter()
-            .filter(|l| !l.is_empty())
-            .collect();
-        Ok(StagePlan {
-            layers,
-            filter: None,
-        })
+        self.columns.compile(ctx, &self.model)
     }
 }

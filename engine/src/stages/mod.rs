@@ -4,12 +4,14 @@
 //! and a loader per format; its kernels in `ember-udfs`; a line in [`spark_registry`]; a
 //! fixture case in `scripts/gen_spark_fixtures.py`.
 
+pub mod classifier;
 pub mod index_to_string;
 pub mod linear_regression;
 pub mod logistic_regression;
 pub mod one_hot_encoder;
 pub mod standard_scaler;
 pub mod string_indexer;
+pub mod tree_models;
 pub mod vector_assembler;
 
 use ember_udfs::HandleInvalid;
@@ -17,6 +19,7 @@ use ember_udfs::HandleInvalid;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, MleapLoader, MleapNode};
 use crate::formats::spark::{SparkLoader, SparkStageDir};
+use tree_models::{TreeClassifierStage, TreeRegressorStage};
 
 /// Spark class name → loader, for every stage ember implements.
 pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
@@ -49,6 +52,24 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
             linear_regression::CLASS,
             linear_regression::LinearRegression::from_spark,
         ),
+        (
+            tree_models::DT_CLASSIFIER,
+            TreeClassifierStage::dt_from_spark,
+        ),
+        (
+            tree_models::RF_CLASSIFIER,
+            TreeClassifierStage::rf_from_spark,
+        ),
+        (
+            tree_models::GBT_CLASSIFIER,
+            TreeClassifierStage::gbt_from_spark,
+        ),
+        (tree_models::DT_REGRESSOR, TreeRegressorStage::dt_from_spark),
+        (tree_models::RF_REGRESSOR, TreeRegressorStage::rf_from_spark),
+        (
+            tree_models::GBT_REGRESSOR,
+            TreeRegressorStage::gbt_from_spark,
+        ),
     ]
 }
 
@@ -80,6 +101,24 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
             "linear_regression",
             linear_regression::LinearRegression::from_mleap,
         ),
+        (
+            "decision_tree_classifier",
+            TreeClassifierStage::dt_from_mleap,
+        ),
+        (
+            "random_forest_classifier",
+            TreeClassifierStage::rf_from_mleap,
+        ),
+        ("gbt_classifier", TreeClassifierStage::gbt_from_mleap),
+        (
+            "decision_tree_regression",
+            TreeRegressorStage::dt_from_mleap,
+        ),
+        (
+            "random_forest_regression",
+            TreeRegressorStage::rf_from_mleap,
+        ),
+        ("gbt_regression", TreeRegressorStage::gbt_from_mleap),
     ]
 }
 
