@@ -740,3 +740,64 @@ impl Stage for TreeRegressorStage {
         )]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ember_udfs::vector::VectorRef;
+    use serde_json::json;
+
+    fn node() -> MleapNode {
+        MleapNode {
+            path: "root/t.node".into(),
+            name: "t".into(),
+            op: "decision_tree_regression".into(),
+            attributes: Attributes::default(),
+            inputs: vec![],
+            outputs: vec![],
+            version: "test".into(),
+            format: "json".into(),
+        }
+    }
+
+    fn leaf(v: f64) -> Json {
+        json!({"type": "leaf", "values": [v]})
+    }
+
+    #[test]
+    fn mleap_pre_order_lines_become_a_tree() {
+        // x0 <= 1 ? 10 : (x1 in {2} (isLeft) ? 20 : 30)
+        let lines = vec![
+            json!({"type": "internal", "split": {"type": "continuous", "featureIndex": 0, "threshold": 1.0}}),
+            leaf(10.0),
+            json!({"type": "internal", "split": {"type": "categorical", "featureIndex": 1,
+                   "isLeft": true, "numCategories": 3, "categories": [2.0]}}),
+            leaf(20.0),
+            leaf(30.0),
+        ];
+        let tree = mleap_tree(&node(), "root/t.node", &lines, false).unwrap();
+        let at = |x: &[f64]| tree.predict(&VectorRef::Dense(x));
+        assert_eq!(at(&[0.5, 2.0]), 10.0);
+        assert_eq!(at(&[1.5, 2.0]), 20.0);
+        assert_eq!(at(&[1.5, 1.0]), 30.0);
+    }
+
+    #[test]
+    fn malformed_mleap_trees_are_errors() {
+        let internal = json!({"type": "internal",
+            "split": {"type": "continuous", "featureIndex": 0, "threshold": 1.0}});
+        let cases = [
+            vec![internal.clone(), leaf(1.0)],           // right child missing
+            vec![leaf(1.0), leaf(2.0)],                  // a node after a complete tree
+            vec![internal.clone()],                      // no leaves
+            vec![json!({"type": "branch"})],             // unknown node type
+            vec![json!({"type": "leaf", "values": []})], // regression leaf without a value
+        ];
+        for lines in cases {
+            assert!(
+                mleap_tree(&node(), "root/t.node", &lines, false).is_err(),
+                "{lines:?}"
+            );
+        }
+    }
+}
