@@ -27,6 +27,7 @@
 pub mod binarizer;
 pub mod bucketizer;
 pub mod cast;
+pub mod classifier;
 pub mod common;
 pub mod count_vectorizer;
 pub mod elementwise_product;
@@ -48,6 +49,7 @@ pub mod stopwords_remover;
 pub mod string_indexer;
 pub mod text;
 pub mod tokenizer;
+pub mod tree;
 pub mod vector;
 pub mod vector_assembler;
 pub mod vector_map;

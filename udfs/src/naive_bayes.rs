@@ -21,10 +21,9 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::Hash;
 
 use crate::cast::write_vector;
+use crate::classifier::{ClassifierUdf, ProbabilisticClassifier};
 use crate::common::hash_f64s;
-use crate::logistic_regression::{
-    ClassifierUdf, ProbabilisticClassifier, argmax, probability_to_prediction, softmax,
-};
+use crate::logistic_regression::softmax;
 use crate::vector::VectorRef;
 
 /// Spark's `modelType`.
@@ -219,26 +218,13 @@ impl ProbabilisticClassifier for NaiveBayes {
         Ok(())
     }
 
-    fn raw_to_probability(&self, raw: &mut [f64]) {
+    fn thresholds(&self) -> Option<&[f64]> {
+        self.thresholds.as_deref()
+    }
+
+    fn raw_to_probability(&self, raw: &mut [f64]) -> Result<(), String> {
         softmax(raw);
-    }
-
-    fn raw_to_prediction(&self, raw: &mut [f64]) -> f64 {
-        if self.thresholds.is_some() {
-            softmax(raw);
-            self.probability_to_prediction(raw)
-        } else {
-            argmax(raw)
-        }
-    }
-
-    fn probability_to_prediction(&self, p: &[f64]) -> f64 {
-        probability_to_prediction(p, self.thresholds.as_deref())
-    }
-
-    fn predict(&self, x: &VectorRef<'_>, scratch: &mut [f64]) -> Result<f64, String> {
-        self.predict_raw(x, scratch)?;
-        Ok(self.raw_to_prediction(scratch))
+        Ok(())
     }
 
     fn fingerprint(&self, h: &mut DefaultHasher) {
@@ -273,7 +259,7 @@ mod tests {
         m.predict_raw(&VectorRef::Dense(&[2.0, 1.0]), &mut raw)
             .unwrap();
         assert_eq!(raw, [-2.0 - 2.0 - 0.5, -6.0 - 0.5 - 1.0]);
-        assert_eq!(m.raw_to_prediction(&mut raw.clone()), 0.0);
+        assert_eq!(m.raw_to_prediction(&mut raw.clone()), Ok(0.0));
         let e = m
             .predict_raw(&VectorRef::Dense(&[2.0, -1.0]), &mut raw)
             .unwrap_err();
@@ -334,6 +320,6 @@ mod tests {
         let total: f64 = raw.iter().map(|v| v.exp()).sum();
         assert!((total - 1.0).abs() < 1e-12);
         // a zero threshold always wins
-        assert_eq!(c.raw_to_prediction(&mut raw.clone()), 1.0);
+        assert_eq!(c.raw_to_prediction(&mut raw.clone()), Ok(1.0));
     }
 }

@@ -44,6 +44,7 @@ pub struct SparkStageDir {
     pub spark_version: String,
     params: Map<String, Value>,
     defaults: Map<String, Value>,
+    meta: Value,
 }
 
 /// Reads the single JSON document in `<dir>/metadata/part-*`.
@@ -101,7 +102,14 @@ impl SparkStageDir {
                 .to_string(),
             params: map("paramMap"),
             defaults: map("defaultParamMap"),
+            meta,
         })
+    }
+
+    /// A top-level metadata field other than the params (models save extra values there, such
+    /// as trees' `numFeatures` and `numClasses`).
+    pub fn metadata(&self, name: &str) -> Option<&Value> {
+        self.meta.get(name)
     }
 
     /// A param's JSON value: the explicitly set one, else Spark's default.
@@ -233,7 +241,13 @@ impl SparkStageDir {
 
     /// The fitted data: every Parquet file under `data/`, as one batch.
     pub fn data(&self) -> Result<RecordBatch> {
-        let dir = self.path.join("data");
+        self.data_in("data")
+    }
+
+    /// Every Parquet file under the stage's subdirectory `sub` (e.g. tree ensembles'
+    /// `treesMetadata/`), as one batch.
+    pub fn data_in(&self, sub: &str) -> Result<RecordBatch> {
+        let dir = self.path.join(sub);
         let mut files: Vec<PathBuf> = fs::read_dir(&dir)
             .map_err(io_err(&dir))?
             .filter_map(|e| e.ok().map(|e| e.path()))

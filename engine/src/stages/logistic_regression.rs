@@ -2,88 +2,18 @@
 
 use std::sync::Arc;
 
-use datafusion::common::Column;
-use datafusion::logical_expr::{Expr, col};
-use ember_udfs::logistic_regression::{
-    ClassifierUdf, LogisticRegression as Model, LrOutput, ProbabilisticClassifier,
-};
+use ember_udfs::classifier::ProbabilisticClassifier;
+use ember_udfs::logistic_regression::LogisticRegression as Model;
 
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
-use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
+use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
+pub use crate::stages::classifier::ClassifierColumns;
+use crate::stages::classifier::spark_thresholds;
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.classification.LogisticRegressionModel";
-
-/// Output column names; an empty name means the column is not produced (Spark's convention).
-#[derive(Debug, Clone)]
-pub struct ClassifierColumns {
-    /// `featuresCol`.
-    pub features: String,
-    /// `rawPredictionCol`.
-    pub raw_prediction: String,
-    /// `probabilityCol`.
-    pub probability: String,
-    /// `predictionCol`.
-    pub prediction: String,
-}
-
-impl ClassifierColumns {
-    /// Reads the four column params with Spark's defaults.
-    pub fn from_spark(dir: &SparkStageDir) -> Result<Self> {
-        Ok(Self {
-            features: dir
-                .string("featuresCol")?
-                .unwrap_or_else(|| "features".into()),
-            raw_prediction: dir
-                .string("rawPredictionCol")?
-                .unwrap_or_else(|| "rawPrediction".into()),
-            probability: dir
-                .string("probabilityCol")?
-                .unwrap_or_else(|| "probability".into()),
-            prediction: dir
-                .string("predictionCol")?
-                .unwrap_or_else(|| "prediction".into()),
-        })
-    }
-}
-
-impl ClassifierColumns {
-    /// The columns produced (an empty name is not), with `width`-wide raw prediction and
-    /// probability vectors.
-    pub fn outputs(&self, width: usize) -> Vec<ColumnSpec> {
-        let meta = ColumnMeta {
-            vector_size: Some(width),
-            labels: None,
-        };
-        let mut out = Vec::new();
-        if !self.raw_prediction.is_empty() {
-            out.push(
-                ColumnSpec::new(&self.raw_prediction, ColumnType::Vector).with_meta(meta.clone()),
-            );
-        }
-        if !self.probability.is_empty() {
-            out.push(ColumnSpec::new(&self.probability, ColumnType::Vector).with_meta(meta));
-        }
-        if !self.prediction.is_empty() {
-            out.push(ColumnSpec::new(&self.prediction, ColumnType::Double));
-        }
-        out
-    }
-
-    /// Reads MLeap's classifier ports: `features` → `raw_prediction`, `probability`,
-    /// `prediction`; an absent output port is a column not produced.
-    pub fn from_mleap(node: &MleapNode) -> Result<Self> {
-        let out = |p: &str| node.output(p).unwrap_or_default().to_string();
-        Ok(Self {
-            features: node.required_input("features")?,
-            raw_prediction: out("raw_prediction"),
-            probability: out("probability"),
-            prediction: out("prediction"),
-        })
-    }
-}
 
 /// A fitted logistic regression.
 #[derive(Debug)]
@@ -138,15 +68,7 @@ impl LogisticRegression {
         if !multinomial && coefficients.len() != num_features {
             return Err(dir.param_error("coefficients", "size does not match numFeatures"));
         }
-        let thresholds = dir.f64s("thresholds")?.filter(|_| dir.is_set("thresholds"));
-        if let Some(t) = &thresholds
-            && t.len() != num_classes
-        {
-            return Err(dir.param_error(
-                "thresholds",
-                format!("{} thresholds for {num_classes} classes", t.len()),
-            ));
-        }
+        let thresholds = spark_thresholds(dir, num_classes)?;
         // Spark's getThreshold: derived from thresholds when those are set (binomial)
         let threshold = match (&thresholds, multinomial) {
             (Some(t), false) => 1.0 / (1.0 + t[0] / t[1]),
@@ -281,102 +203,6 @@ impl Stage for LogisticRegression {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        classifier_plan(ctx, &self.columns, &self.model)
+        self.columns.compile(ctx, &self.model)
     }
-}
-
-/// The output columns of a probabilistic classifier (`rawPrediction`, `probability`,
-/// `prediction`, each only when its name is not empty), chained as Spark's
-/// `ProbabilisticClassificationModel.transform` chains them: the probability is computed from
-/// the raw prediction column when that is produced, the prediction from the raw prediction,
-/// else from the probability, else from the features.
-pub(crate) fn classifier_plan<M: ProbabilisticClassifier>(
-    ctx: &StageContext<'_>,
-    c: &ClassifierColumns,
-    model: &Arc<M>,
-) -> Result<StagePlan> {
-    let udf = |output: LrOutput, suffix: &str, input: &str, arg: Expr| {
-        let udf = ClassifierUdf::new(
-            ctx.udf_name(suffix),
-            ctx.stage_ref(),
-            input,
-            output,
-            Arc::clone(model),
-        );
-        ctx.call(udf, vec![arg])
-    };
-    let features = ctx.vector(&c.features)?;
-    let (raw, prob, pred) = (
-        !c.raw_prediction.is_empty(),
-        !c.probability.is_empty(),
-        !c.prediction.is_empty(),
-    );
-    let column = |name: &str| col(Column::from_name(name));
-    let mut first = Vec::new();
-    let mut second = Vec::new();
-    if raw {
-        first.push((
-            c.raw_prediction.clone(),
-            udf(LrOutput::Raw, "_raw", &c.features, features.clone()),
-        ));
-    }
-    if prob {
-        let e = if raw {
-            udf(
-                LrOutput::ProbabilityFromRaw,
-                "_probability",
-                &c.raw_prediction,
-                column(&c.raw_prediction),
-            )
-        } else {
-            udf(
-                LrOutput::ProbabilityFromFeatures,
-                "_probability",
-                &c.features,
-                features.clone(),
-            )
-        };
-        if raw {
-            second.push((c.probability.clone(), e))
-        } else {
-            first.push((c.probability.clone(), e))
-        }
-    }
-    if pred {
-        let e = if raw {
-            udf(
-                LrOutput::PredictionFromRaw,
-                "_prediction",
-                &c.raw_prediction,
-                column(&c.raw_prediction),
-            )
-        } else if prob {
-            udf(
-                LrOutput::PredictionFromProbability,
-                "_prediction",
-                &c.probability,
-                column(&c.probability),
-            )
-        } else {
-            udf(
-                LrOutput::PredictionFromFeatures,
-                "_prediction",
-                &c.features,
-                features.clone(),
-            )
-        };
-        if raw || prob {
-            second.push((c.prediction.clone(), e))
-        } else {
-            first.push((c.prediction.clone(), e))
-        }
-    }
-    let layers = [first, second]
-        .into_iter()
-        .filter(|l| !l.is_empty())
-        .collect();
-    Ok(StagePlan {
-        layers,
-        filter: None,
-    })
 }

@@ -6,6 +6,7 @@
 
 pub mod binarizer;
 pub mod bucketizer;
+pub mod classifier;
 pub mod count_vectorizer;
 pub mod elementwise_product;
 pub mod hashing_tf;
@@ -25,6 +26,7 @@ pub mod stopwords_remover;
 pub mod string_indexer;
 pub mod text;
 pub mod tokenizer;
+pub mod tree_models;
 pub mod vector_assembler;
 pub mod vector_map;
 pub mod vector_slicer;
@@ -36,6 +38,7 @@ use ember_udfs::HandleInvalid;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, MleapLoader, MleapNode};
 use crate::formats::spark::{SparkLoader, SparkStageDir};
+use tree_models::{TreeClassifierStage, TreeRegressorStage};
 
 /// Spark class name → loader, for every stage ember implements.
 pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
@@ -91,6 +94,24 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
         (count_vectorizer::CLASS, count_vectorizer::from_spark),
         (ngram::CLASS, ngram::from_spark),
         (word2vec::CLASS, word2vec::from_spark),
+        (
+            tree_models::DT_CLASSIFIER,
+            TreeClassifierStage::dt_from_spark,
+        ),
+        (
+            tree_models::RF_CLASSIFIER,
+            TreeClassifierStage::rf_from_spark,
+        ),
+        (
+            tree_models::GBT_CLASSIFIER,
+            TreeClassifierStage::gbt_from_spark,
+        ),
+        (tree_models::DT_REGRESSOR, TreeRegressorStage::dt_from_spark),
+        (tree_models::RF_REGRESSOR, TreeRegressorStage::rf_from_spark),
+        (
+            tree_models::GBT_REGRESSOR,
+            TreeRegressorStage::gbt_from_spark,
+        ),
     ]
 }
 
@@ -140,6 +161,24 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
         ("ngram", ngram::from_mleap),
         ("word_filter", word_filter::from_mleap),
         ("word_to_vector", word2vec::from_mleap),
+        (
+            "decision_tree_classifier",
+            TreeClassifierStage::dt_from_mleap,
+        ),
+        (
+            "random_forest_classifier",
+            TreeClassifierStage::rf_from_mleap,
+        ),
+        ("gbt_classifier", TreeClassifierStage::gbt_from_mleap),
+        (
+            "decision_tree_regression",
+            TreeRegressorStage::dt_from_mleap,
+        ),
+        (
+            "random_forest_regression",
+            TreeRegressorStage::rf_from_mleap,
+        ),
+        ("gbt_regression", TreeRegressorStage::gbt_from_mleap),
     ]
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ember_udfs::naive_bayes::{ModelType, NaiveBayes as Model};
 
-use super::logistic_regression::{ClassifierColumns, classifier_plan};
+use super::classifier::ClassifierColumns;
 use crate::error::{EmberError, Result};
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -184,6 +184,6 @@ impl Stage for NaiveBayes {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        classifier_plan(ctx, &self.columns, &self.model)
+        self.columns.compile(ctx, &self.model)
     }
 }
