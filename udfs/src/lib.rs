@@ -26,13 +26,18 @@
 
 pub mod cast;
 pub mod common;
+pub mod imputer;
 pub mod index_to_string;
 pub mod java_fmt;
 pub mod linear_regression;
+pub mod linear_svc;
 pub mod logistic_regression;
+pub mod math_binary;
+pub mod math_unary;
 pub mod one_hot_encoder;
 pub mod standard_scaler;
 pub mod string_indexer;
+pub mod string_map;
 pub mod vector;
 pub mod vector_assembler;
 

@@ -294,86 +294,95 @@ impl Stage for LogisticRegression {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        // the same column chaining as Spark's ProbabilisticClassificationModel.transform
-        let c = &self.columns;
-        let features = ctx.vector(&c.features)?;
-        let (raw, prob, pred) = (
-            !c.raw_prediction.is_empty(),
-            !c.probability.is_empty(),
-            !c.prediction.is_empty(),
-        );
-        let column = |name: &str| col(Column::from_name(name));
-        let mut first = Vec::new();
-        let mut second = Vec::new();
-        if raw {
-            first.push((
-                c.raw_prediction.clone(),
-                self.udf(ctx, LrOutput::Raw, "_raw", &c.features, features.clone()),
-            ));
-        }
-        if prob {
-            let e = if raw {
-                self.udf(
-                    ctx,
-                    LrOutput::ProbabilityFromRaw,
-                    "_probability",
-                    &c.raw_prediction,
-                    column(&c.raw_prediction),
-                )
-            } else {
-                self.udf(
-                    ctx,
-                    LrOutput::ProbabilityFromFeatures,
-                    "_probability",
-                    &c.features,
-                    features.clone(),
-                )
-            };
-            if raw {
-                second.push((c.probability.clone(), e))
-            } else {
-                first.push((c.probability.clone(), e))
-            }
-        }
-        if pred {
-            let e = if raw {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromRaw,
-                    "_prediction",
-                    &c.raw_prediction,
-                    column(&c.raw_prediction),
-                )
-            } else if prob {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromProbability,
-                    "_prediction",
-                    &c.probability,
-                    column(&c.probability),
-                )
-            } else {
-                self.udf(
-                    ctx,
-                    LrOutput::PredictionFromFeatures,
-                    "_prediction",
-                    &c.features,
-                    features.clone(),
-                )
-            };
-            if raw || prob {
-                second.push((c.prediction.clone(), e))
-            } else {
-                first.push((c.prediction.clone(), e))
-            }
-        }
-        let layers = [first, second]
-            .into_iter()
-            .filter(|l| !l.is_empty())
-            .collect();
-        Ok(StagePlan {
-            layers,
-            filter: None,
+        classifier_plan(ctx, &self.columns, &|output, suffix, input, arg| {
+            self.udf(ctx, output, suffix, input, arg)
         })
     }
+}
+
+/// The column chaining of Spark's `ProbabilisticClassificationModel.transform`, for any
+/// classifier: `rawPrediction` from the features; `probability` from the raw column when it is
+/// produced, else from the features; `prediction` from the raw column, else the probability
+/// column, else the features. `udf(output, suffix, input column, argument)` builds the
+/// expression computing `output` (the stage's own UDF). Used by logistic regression and the
+/// linear SVMs (`linear_svc`); an empty column name in `columns` is a column not produced.
+pub(crate) fn classifier_plan(
+    ctx: &StageContext<'_>,
+    c: &ClassifierColumns,
+    udf: &dyn Fn(LrOutput, &str, &str, Expr) -> Expr,
+) -> Result<StagePlan> {
+    let features = ctx.vector(&c.features)?;
+    let (raw, prob, pred) = (
+        !c.raw_prediction.is_empty(),
+        !c.probability.is_empty(),
+        !c.prediction.is_empty(),
+    );
+    let column = |name: &str| col(Column::from_name(name));
+    let mut first = Vec::new();
+    let mut second = Vec::new();
+    if raw {
+        first.push((
+            c.raw_prediction.clone(),
+            udf(LrOutput::Raw, "_raw", &c.features, features.clone()),
+        ));
+    }
+    if prob {
+        let e = if raw {
+            udf(
+                LrOutput::ProbabilityFromRaw,
+                "_probability",
+                &c.raw_prediction,
+                column(&c.raw_prediction),
+            )
+        } else {
+            udf(
+                LrOutput::ProbabilityFromFeatures,
+                "_probability",
+                &c.features,
+                features.clone(),
+            )
+        };
+        if raw {
+            second.push((c.probability.clone(), e))
+        } else {
+            first.push((c.probability.clone(), e))
+        }
+    }
+    if pred {
+        let e = if raw {
+            udf(
+                LrOutput::PredictionFromRaw,
+                "_prediction",
+                &c.raw_prediction,
+                column(&c.raw_prediction),
+            )
+        } else if prob {
+            udf(
+                LrOutput::PredictionFromProbability,
+                "_prediction",
+                &c.probability,
+                column(&c.probability),
+            )
+        } else {
+            udf(
+                LrOutput::PredictionFromFeatures,
+                "_prediction",
+                &c.features,
+                features.clone(),
+            )
+        };
+        if raw || prob {
+            second.push((c.prediction.clone(), e))
+        } else {
+            first.push((c.prediction.clone(), e))
+        }
+    }
+    let layers = [first, second]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .collect();
+    Ok(StagePlan {
+        layers,
+        filter: None,
+    })
 }

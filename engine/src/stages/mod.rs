@@ -4,12 +4,18 @@
 //! and a loader per format; its kernels in `ember-udfs`; a line in [`spark_registry`]; a
 //! fixture case in `scripts/gen_spark_fixtures.py`.
 
+pub mod coalesce;
+pub mod imputer;
 pub mod index_to_string;
 pub mod linear_regression;
+pub mod linear_svc;
 pub mod logistic_regression;
+pub mod math_binary;
+pub mod math_unary;
 pub mod one_hot_encoder;
 pub mod standard_scaler;
 pub mod string_indexer;
+pub mod string_map;
 pub mod vector_assembler;
 
 use ember_udfs::HandleInvalid;
@@ -49,6 +55,8 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
             linear_regression::CLASS,
             linear_regression::LinearRegression::from_spark,
         ),
+        (imputer::CLASS, imputer::Imputer::from_spark),
+        (linear_svc::CLASS, linear_svc::LinearSvc::from_spark),
     ]
 }
 
@@ -79,6 +87,16 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
         (
             "linear_regression",
             linear_regression::LinearRegression::from_mleap,
+        ),
+        ("math_unary", math_unary::MathUnary::from_mleap),
+        ("math_binary", math_binary::MathBinary::from_mleap),
+        ("imputer", imputer::Imputer::from_mleap),
+        ("string_map", string_map::StringMap::from_mleap),
+        ("coalesce", coalesce::Coalesce::from_mleap),
+        ("linear_svc", linear_svc::LinearSvc::from_mleap_linear_svc),
+        (
+            "support_vector_machine",
+            linear_svc::LinearSvc::from_mleap_svm,
         ),
     ]
 }
