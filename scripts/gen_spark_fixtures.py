@@ -38,6 +38,7 @@ from pyspark.ml.feature import (IndexToString, OneHotEncoder, StandardScaler, St
 from pyspark.ml.linalg import Vectors, VectorUDT
 from pyspark.ml.regression import LinearRegression
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 import mleap_bundle_writer
 from pyspark.sql.types import (ArrayType, BooleanType, DoubleType, IntegerType, LongType, StringType,
@@ -842,6 +843,321 @@ def vector_ops(spark, out, rng):
 import text_fixture_cases  # noqa: E402
 
 text_fixture_cases.register(case, emit, df)
+# MLeap extension ops (mleap-spark-extension / mleap.pyspark) that have no Spark stage: the
+# case has only a bundle/ (written here) and the expected columns are computed by Spark SQL
+# expressions with MLeap's semantics (the Java functions MLeap calls, through java_method).
+
+
+def emit_bundle_only(spark, name, test_df, outputs, nodes, description, out_root, prepare=None):
+    """A case without a Spark model: `outputs` = [(column, Spark Column over test_df)] in the
+    order the bundle's stages write them; `nodes` = [(node name, mleap_bundle_writer.Node)].
+    `prepare` adds helper columns first (e.g. a real Spark VectorAssembler's output)."""
+    mb = mleap_bundle_writer
+    d = os.path.join(out_root, name)
+    if os.path.exists(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    single_file(test_df, "parquet", os.path.join(d, "input.parquet"))
+    single_file(test_df, "json", os.path.join(d, "input.jsonl"))
+    if not has_vectors(test_df.schema):
+        single_file(test_df, "csv", os.path.join(d, "input.csv"), header="true")
+    base = prepare(test_df) if prepare else test_df
+    out = base.select(*test_df.columns, *[c.alias(n) for n, c in outputs])
+    single_file(out, "parquet", os.path.join(d, "expected.parquet"))
+    single_file(out, "json", os.path.join(d, "expected.jsonl"))
+    meta = {"description": description, "spark_version": spark.version, "rows": test_df.count(),
+            "mleap_only": True, "output_columns": out.columns, "expected_rows": out.count()}
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    root = os.path.join(d, "bundle", "root")
+    for node_name, node in nodes:
+        mb.write_node_dir(os.path.join(root, f"{node_name}.node"), node_name, node)
+    pipeline = f"pipeline_{name}"
+    mb.dump(os.path.join(root, "node.json"), {"name": pipeline, "shape": {"inputs": [], "outputs": []}})
+    mb.dump(os.path.join(root, "model.json"),
+            {"op": "pipeline", "attributes": {"nodes": mb.l_strings([n for n, _ in nodes])}})
+    mb.dump(os.path.join(d, "bundle", "bundle.json"), {
+        "uid": "00000000-0000-0000-0000-000000000000", "name": pipeline, "format": "json",
+        "version": mb.MLEAP_VERSION, "timestamp": "2026-01-01T00:00:00.000"})
+    print(f"  {name}: {meta['expected_rows']} rows, bundle only", file=sys.stderr)
+
+
+def sql_java(cls, method, *args):
+    """SQL calling the static Java method (as MLeap does), null when any argument is null
+    (java_method itself fails on a null primitive argument)."""
+    nulls = " OR ".join(f"({a}) IS NULL" for a in args)
+    return (f"CASE WHEN {nulls} THEN NULL ELSE "
+            f"CAST(java_method('{cls}', '{method}', {', '.join(args)}) AS DOUBLE) END")
+
+
+def sql_java_div(x, y):
+    """Java's double division x / y in SQL (Spark SQL's `/` returns null or fails on zero)."""
+    sign = f"CAST(java_method('java.lang.Math', 'copySign', 1.0D, {y}) AS DOUBLE)"
+    return (f"CASE WHEN ({x}) IS NULL OR ({y}) IS NULL THEN NULL "
+            f"WHEN ({y}) = 0 THEN CASE WHEN isnan({x}) OR ({x}) = 0 THEN double('NaN') "
+            f"WHEN ({x}) * {sign} > 0 THEN double('Infinity') ELSE double('-Infinity') END "
+            f"ELSE ({x}) / ({y}) END")
+
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 0.5, -0.5, 1.5, 0.49999999999999994, 3.0, 100.0,
+           -100.5, 1e-300, 1e10, 7.25, float("nan"), None, float("inf"), float("-inf")]
+
+
+@case
+def mleap_math_unary(spark, out, rng):
+    """MLeap math_unary: every operation, on special values (NaN, null, ±0, ±∞, ties) and an
+    int column (cast to double); logit on [0, 1]."""
+    from mleap_bundle_writer import Node, s_string
+    xs = SPECIAL + [rng.gauss(0, 3) for _ in range(20)]
+    ps = [0.0, 1.0, 0.5, 0.25, float("nan"), None] + [rng.random() for _ in range(len(xs) - 6)]
+    ints = [None if k % 9 == 4 else rng.randint(-5, 50) for k in range(len(xs))]
+    fields = [("id", IntegerType()), ("x", DoubleType()), ("p", DoubleType()), ("i", IntegerType())]
+    test = df(spark, [(k, xs[k], ps[k], ints[k]) for k in range(len(xs))], fields)
+    java = {"log": "log", "exp": "exp", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
+            "abs": "abs", "floor": "floor", "ceil": "ceil", "round": "round"}
+    nodes, outputs = [], []
+    for op, method in java.items():
+        nodes.append((f"math_unary_{op}", Node("math_unary", {"operation": s_string(op)},
+                                               [("input", "x")], [("output", f"x_{op}")])))
+        outputs.append((f"x_{op}", F.expr(sql_java("java.lang.Math", method, "x"))))
+    # commons-math3 Logit on [0, 1]: FastMath.log(x / (1 - x))
+    nodes.append(("math_unary_logit", Node("math_unary", {"operation": s_string("logit")},
+                                           [("input", "p")], [("output", "p_logit")])))
+    outputs.append(("p_logit", F.expr(
+        "CASE WHEN p = 1 THEN double('Infinity') ELSE "
+        + sql_java("org.apache.commons.math3.util.FastMath", "log", "p / (1 - p)") + " END")))
+    nodes.append(("math_unary_int", Node("math_unary", {"operation": s_string("sqrt")},
+                                         [("input", "i")], [("output", "i_sqrt")])))
+    outputs.append(("i_sqrt", F.expr(sql_java("java.lang.Math", "sqrt", "CAST(i AS DOUBLE)"))))
+    emit_bundle_only(spark, "mleap_math_unary", test, outputs, nodes,
+                     "MLeap math_unary, all operations (Java Math semantics)", out)
+
+
+@case
+def mleap_math_binary(spark, out, rng):
+    """MLeap math_binary: every operation on two columns with zeros, NaN, nulls and infinities;
+    one-column forms with da/db defaults; no columns at all (a constant)."""
+    from mleap_bundle_writer import Node, s_double, s_string
+    n = len(SPECIAL)
+    a = SPECIAL + [rng.gauss(0, 5) for _ in range(10)]
+    b = [SPECIAL[(k * 7 + 3) % n] for k in range(n)] + [rng.choice([0.0, 2.0, rng.gauss(0, 2)])
+                                                        for _ in range(10)]
+    ints = [None if k % 11 == 5 else rng.randint(-4, 9) for k in range(len(a))]
+    fields = [("id", IntegerType()), ("a", DoubleType()), ("b", DoubleType()), ("i", IntegerType())]
+    test = df(spark, [(k, a[k], b[k], ints[k]) for k in range(len(a))], fields)
+    java = lambda m, x, y: sql_java("java.lang.Math", m, x, y)  # noqa: E731
+    exprs = {
+        "add": "a + b", "sub": "a - b", "mul": "a * b", "div": sql_java_div("a", "b"),
+        "rem": "CASE WHEN a IS NULL OR b IS NULL THEN NULL WHEN b = 0 THEN double('NaN') "
+               "ELSE a % b END",
+        "log_n": sql_java_div(sql_java("java.lang.Math", "log", "a"),
+                              sql_java("java.lang.Math", "log", "b")),
+        "pow": java("pow", "a", "b"), "min": java("min", "a", "b"), "max": java("max", "a", "b"),
+    }
+    nodes, outputs = [], []
+    for op, e in exprs.items():
+        nodes.append((f"math_binary_{op}", Node("math_binary", {"operation": s_string(op)},
+                                                [("input_a", "a"), ("input_b", "b")],
+                                                [("output", f"ab_{op}")])))
+        outputs.append((f"ab_{op}", F.expr(e)))
+    # one column and a default; an input port wins over its default
+    one = [("b_from_10", "sub", {"da": s_double(10.0)}, [("input_b", "b")], "10.0D - b"),
+           ("a_pow_2", "pow", {"db": s_double(2.0)}, [("input_a", "a")], java("pow", "a", "2.0D")),
+           ("i_div_0", "div", {"db": s_double(0.0)}, [("input_a", "i")],
+            sql_java_div("CAST(i AS DOUBLE)", "0.0D")),
+           ("a_log_10", "log_n", {"db": s_double(10.0), "da": s_double(99.0)}, [("input_a", "a")],
+            sql_java_div(sql_java("java.lang.Math", "log", "a"),
+                         sql_java("java.lang.Math", "log", "10.0D"))),
+           ("const", "max", {"da": s_double(1.5), "db": s_double(-2.0)}, [],
+            java("max", "1.5D", "-2.0D"))]
+    for name, op, attrs, ins, e in one:
+        nodes.append((f"math_binary_{name}", Node("math_binary",
+                                                  {"operation": s_string(op), **attrs},
+                                                  ins, [("output", name)])))
+        outputs.append((name, F.expr(e)))
+    emit_bundle_only(spark, "mleap_math_binary", test, outputs, nodes,
+                     "MLeap math_binary, all operations, defaults (Java double semantics)", out)
+
+
+
+@case
+def imputer(spark, out, rng):
+    """Spark's ImputerModel: mean/median/mode over double, float, int and long columns with
+    nulls and NaN; missingValue set (NaN then stays NaN); a single-column model (MLeap bundle)."""
+    from pyspark.ml.feature import Imputer
+    from pyspark.sql.types import FloatType
+    fields = [("id", IntegerType()), ("a", DoubleType()), ("b", FloatType()), ("c", IntegerType()),
+              ("d", LongType())]
+
+    def rows(n):
+        r = []
+        for k in range(n):
+            a = rng.choice([None, float("nan"), -1.0, 0.0]) if k % 4 == 0 else round(rng.gauss(3, 2), 3)
+            b = None if k % 5 == 1 else float(rng.randint(-1, 6)) / 2
+            c = None if k % 6 == 2 else rng.choice([-1, 1, 2, 2, 3, 7])
+            d = None if k % 7 == 3 else rng.randint(-1, 4) * 1000
+            r.append((k, a, b, c, d))
+        return r
+
+    train, test = df(spark, rows(120), fields), df(spark, rows(40), fields)
+    cols = ["a", "b", "c", "d"]
+    stages = [Imputer(inputCols=cols, outputCols=[f"{c}_{s}" for c in cols], strategy=s)
+              for s in ["mean", "median", "mode"]]
+    stages.append(Imputer(inputCols=["a", "c"], outputCols=["a_mv", "c_mv"], missingValue=-1.0,
+                          strategy="mean"))
+    m = Pipeline(stages=stages).fit(train)
+    emit(spark, "imputer_multi", m, test,
+         "Imputer on double/float/int/long with mean, median, mode; missingValue -1", out)
+    single = Pipeline(stages=[Imputer(inputCol="a", outputCol="a_imputed", strategy="median")]).fit(train)
+    emit(spark, "imputer_single", single, test, "Imputer, one double column, median", out)
+
+
+@case
+def mleap_imputer(spark, out, rng):
+    """MLeap's imputer op (mleap-spark-extension's single-column ImputerModel): null, NaN and
+    missing_value are all imputed; int input gives a double output."""
+    from mleap_bundle_writer import Node, s_bool, s_double, s_string
+    fields = [("id", IntegerType()), ("x", DoubleType()), ("n", IntegerType())]
+    xs = [None, float("nan"), -1.0, 0.0, 2.5, float("inf"), -1.0, None] + \
+        [round(rng.gauss(0, 3), 2) for _ in range(12)]
+    ns = [None if k % 5 == 0 else rng.choice([-1, 0, 3, 99]) for k in range(len(xs))]
+    test = df(spark, [(k, xs[k], ns[k]) for k in range(len(xs))], fields)
+    nodes = [("imputer_mv", Node("imputer", {"surrogate_value": s_double(21.7), "missing_value": s_double(-1.0),
+                                              "strategy": s_string("mean"), "nullable_input": s_bool(True)},
+                                 [("input", "x")], [("output", "x_imputed")])),
+             ("imputer_nan", Node("imputer", {"surrogate_value": s_double(0.5), "strategy": s_string("median")},
+                                  [("input", "x")], [("output", "x_nan")])),
+             ("imputer_int", Node("imputer", {"surrogate_value": s_double(3.25), "missing_value": s_double(99.0),
+                                              "strategy": s_string("mean"), "nullable_input": {}},
+                                  [("input", "n")], [("output", "n_imputed")]))]
+    outputs = [("x_imputed", F.expr("CASE WHEN x IS NULL OR isnan(x) OR x = -1.0D THEN 21.7D ELSE x END")),
+               ("x_nan", F.expr("CASE WHEN x IS NULL OR isnan(x) THEN 0.5D ELSE x END")),
+               ("n_imputed", F.expr("CASE WHEN n IS NULL OR n = 99 THEN 3.25D ELSE CAST(n AS DOUBLE) END"))]
+    emit_bundle_only(spark, "mleap_imputer", test, outputs, nodes,
+                     "MLeap imputer: null, NaN and missing_value imputed; double output", out)
+
+
+
+@case
+def mleap_string_map(spark, out, rng):
+    """MLeap string_map: keep with a default, keep with the implicit 0.0 default, error mode on
+    known labels, a numeric input (cast to string as Java prints it); nulls and unseen labels."""
+    from mleap_bundle_writer import Node, l_doubles, l_strings, s_double, s_string
+    fields = [("id", IntegerType()), ("s", StringType()), ("d", DoubleType()), ("k", StringType())]
+    labels = ["red", "green", "blue", "Red", "dark blue"]
+    values = [1.0, 2.5, -3.0, 40.0, 7.0]
+    ss = labels + [None, "purple", "RED", " red"] + [rng.choice(labels + ["x"]) for _ in range(16)]
+    ds = [1.0, 2.5, None, 1e7, 0.1, float("nan")] + [rng.choice([1.0, 2.5, 3.0]) for _ in range(19)]
+    ks = [rng.choice(labels) for _ in range(len(ss))]
+    test = df(spark, [(i, ss[i], ds[i], ks[i]) for i in range(len(ss))], fields)
+
+    def case_sql(colexpr, labs, vals, default):
+        whens = " ".join(f"WHEN {colexpr} = '{lab}' THEN {float(v)}D" for lab, v in zip(labs, vals))
+        return f"CASE {whens} ELSE {float(default)}D END"
+
+    num_labels, num_values = ["1.0", "2.5", "1.0E7"], [10.0, 20.0, 30.0]
+    nodes = [("string_map_keep", Node("string_map", {
+                 "labels": l_strings(labels), "values": l_doubles(values),
+                 "handle_invalid": s_string("keep"), "default_value": s_double(-1.0)},
+                 [("input", "s")], [("output", "s_keep")])),
+             ("string_map_zero", Node("string_map", {
+                 "labels": l_strings(labels), "values": l_doubles(values),
+                 "handle_invalid": s_string("keep")},
+                 [("input", "s")], [("output", "s_zero")])),
+             ("string_map_error", Node("string_map", {
+                 "labels": l_strings(labels), "values": l_doubles(values)},
+                 [("input", "k")], [("output", "k_error")])),
+             ("string_map_num", Node("string_map", {
+                 "labels": l_strings(num_labels), "values": l_doubles(num_values),
+                 "handle_invalid": s_string("keep"), "default_value": s_double(0.5)},
+                 [("input", "d")], [("output", "d_mapped")]))]
+    outputs = [("s_keep", F.expr(case_sql("s", labels, values, -1.0))),
+               ("s_zero", F.expr(case_sql("s", labels, values, 0.0))),
+               ("k_error", F.expr(case_sql("k", labels, values, 0.0))),
+               ("d_mapped", F.expr(case_sql("CAST(d AS STRING)", num_labels, num_values, 0.5)))]
+    emit_bundle_only(spark, "mleap_string_map", test, outputs, nodes,
+                     "MLeap string_map: keep/default, error, numeric input", out)
+
+
+@case
+def mleap_coalesce(spark, out, rng):
+    """MLeap coalesce: first non-null of double and int columns (NaN is not null), all-null rows."""
+    from mleap_bundle_writer import Node
+    fields = [("id", IntegerType()), ("a", DoubleType()), ("b", DoubleType()), ("c", IntegerType())]
+    pick = lambda vals: [rng.choice(vals) for _ in range(24)]  # noqa: E731
+    a = [None, None, float("nan"), None] + pick([None, 1.5, -2.0, float("nan")])
+    b = [None, 3.0, 4.0, None] + pick([None, 0.0, 7.25])
+    c = [None, 5, 6, 8] + pick([None, -3, 11])
+    test = df(spark, [(i, a[i], b[i], c[i]) for i in range(len(a))], fields)
+    bools = {"type": "list", "boolean": [True, True, True]}
+    nodes = [("coalesce_abc", Node("coalesce", {"nullable_inputs": bools},
+                                   [("input0", "a"), ("input1", "b"), ("input2", "c")],
+                                   [("output", "abc")])),
+             ("coalesce_cb", Node("coalesce", {"nullable_inputs": {"type": "list", "boolean": [True, True]}},
+                                  [("input0", "c"), ("input1", "b")], [("output", "cb")]))]
+    outputs = [("abc", F.coalesce(F.col("a"), F.col("b"), F.col("c").cast("double"))),
+               ("cb", F.coalesce(F.col("c").cast("double"), F.col("b")))]
+    emit_bundle_only(spark, "mleap_coalesce", test, outputs, nodes,
+                     "MLeap coalesce over double and int columns with nulls and NaN", out)
+
+
+
+@case
+def linear_svc(spark, out, rng):
+    """Spark's LinearSVC: default threshold 0, positive and negative thresholds, renamed and
+    empty output columns."""
+    from pyspark.ml.classification import LinearSVC
+    va = VectorAssembler(inputCols=["x1", "x2", "x3"], outputCol="features")
+    feats = va.transform(df(spark, lr_rows(rng, 200, 2), LR_FIELDS))
+    fit = lambda: LinearSVC(maxIter=50, regParam=0.01).fit(feats)  # noqa: E731
+    variants = [
+        fit(),
+        fit().setThreshold(0.5).setRawPredictionCol("raw2").setPredictionCol("pred2"),
+        fit().setThreshold(-0.3).setRawPredictionCol("").setPredictionCol("pred3"),
+        fit().setRawPredictionCol("raw4").setPredictionCol(""),
+    ]
+    m = PipelineModel(stages=[va] + variants)
+    emit(spark, "linear_svc", m, df(spark, lr_rows(rng, 40, 2, extreme=True), LR_FIELDS),
+         "LinearSVC with threshold 0, 0.5, -0.3 and renamed/empty output columns", out)
+
+
+@case
+def mleap_svm(spark, out, rng):
+    """MLeap support_vector_machine (mllib SVMModel): raw [-m, m], probability = raw,
+    prediction = argmax, or argmax of raw / thresholds."""
+    from mleap_bundle_writer import Node, l_doubles, s_double, s_long, t_doubles
+    from pyspark.ml.functions import array_to_vector
+    fields = [("id", IntegerType()), ("x1", DoubleType()), ("x2", DoubleType())]
+    rows = [(0, 0.0, 0.0), (1, 1.0, -0.82), (2, -3.0, 2.0)] + \
+        [(k, rng.choice([0.0, rng.gauss(0, 2)]), rng.gauss(0, 2)) for k in range(3, 30)]
+    test = df(spark, rows, fields)
+    coef, b = [0.53, 0.67], 0.55
+    va = VectorAssembler(inputCols=["x1", "x2"], outputCol="features")
+    m = f"(x1 * {coef[0]}D + x2 * {coef[1]}D + {b}D)"
+    svm_attrs = {"coefficients": t_doubles(coef, [2]), "intercept": s_double(b), "num_classes": s_long(2)}
+    nodes = [("vecAssembler", Node("vector_assembler", {}, [("input0", "x1"), ("input1", "x2")],
+                                   [("output", "features")])),
+             ("svm", Node("support_vector_machine", svm_attrs, [("features", "features")],
+                          [("prediction", "prediction"), ("raw_prediction", "raw_prediction"),
+                           ("probability", "probability")])),
+             ("svm_thresholds", Node("support_vector_machine",
+                                     {**svm_attrs, "thresholds": l_doubles([0.3, 0.7])},
+                                     [("features", "features")],
+                                     [("raw_prediction", "raw_t"), ("prediction", "pred_t")])),
+             ("svm_pred_only", Node("support_vector_machine",
+                                    {**svm_attrs, "thresholds": l_doubles([0.9, 0.1])},
+                                    [("features", "features")], [("prediction", "pred_only")]))]
+    raw = array_to_vector(F.array(F.expr(f"-{m}"), F.expr(m)))
+    outputs = [("raw_prediction", raw), ("probability", raw),
+               ("prediction", F.expr(f"CASE WHEN {m} > -{m} THEN 1.0D ELSE 0.0D END")),
+               ("raw_t", raw),
+               ("pred_t", F.expr(f"CASE WHEN {m} / 0.7D > -{m} / 0.3D THEN 1.0D ELSE 0.0D END")),
+               ("pred_only", F.expr(f"CASE WHEN {m} / 0.1D > -{m} / 0.9D THEN 1.0D ELSE 0.0D END"))]
+    emit_bundle_only(spark, "mleap_svm", test,
+                     [("features", F.col("__features"))] + outputs, nodes,
+                     "MLeap support_vector_machine: probability = raw, argmax / thresholds", out,
+                     prepare=lambda d: va.setOutputCol("__features").transform(d))
 
 
 def write_example(spark, root):

@@ -33,7 +33,7 @@ fn planned(pipeline: &Pipeline, input: &RecordBatch) -> ember::Result<RecordBatc
 }
 
 fn check_case(case: &Path) -> Result<(), String> {
-    check_model(case, &case.join("model"))
+    check_model(case, &case_model(case))
 }
 
 /// Scores the case's input with the model at `model` (the Spark directory, or the same stages

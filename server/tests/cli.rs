@@ -21,7 +21,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn score(case: &Path, input: &Path, output: &Path, extra: &[&str]) -> Output {
-    let model = case.join("model");
+    let model = case_model(case);
     let mut args = vec![
         "score",
         "--model",

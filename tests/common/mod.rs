@@ -40,6 +40,17 @@ pub fn spark_fixtures() -> Vec<PathBuf> {
     cases
 }
 
+/// The model a case is scored with: the Spark directory `model/`, or for cases of MLeap ops
+/// that have no Spark stage (`mleap_only` in case.json) the bundle `bundle/`.
+pub fn case_model(case: &Path) -> PathBuf {
+    let spark = case.join("model");
+    if spark.is_dir() {
+        spark
+    } else {
+        case.join("bundle")
+    }
+}
+
 /// `spark35/si_keep` for a case directory.
 pub fn case_name(case: &Path) -> String {
     let set = case

@@ -7,13 +7,18 @@
 pub mod binarizer;
 pub mod bucketizer;
 pub mod classifier;
+pub mod coalesce;
 pub mod count_vectorizer;
 pub mod elementwise_product;
 pub mod hashing_tf;
 pub mod idf;
+pub mod imputer;
 pub mod index_to_string;
 pub mod linear_regression;
+pub mod linear_svc;
 pub mod logistic_regression;
+pub mod math_binary;
+pub mod math_unary;
 pub mod max_abs_scaler;
 pub mod min_max_scaler;
 pub mod naive_bayes;
@@ -24,6 +29,7 @@ pub mod polynomial_expansion;
 pub mod standard_scaler;
 pub mod stopwords_remover;
 pub mod string_indexer;
+pub mod string_map;
 pub mod text;
 pub mod tokenizer;
 pub mod tree_models;
@@ -112,6 +118,8 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
             tree_models::GBT_REGRESSOR,
             TreeRegressorStage::gbt_from_spark,
         ),
+        (imputer::CLASS, imputer::Imputer::from_spark),
+        (linear_svc::CLASS, linear_svc::LinearSvc::from_spark),
     ]
 }
 
@@ -179,6 +187,16 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
             TreeRegressorStage::rf_from_mleap,
         ),
         ("gbt_regression", TreeRegressorStage::gbt_from_mleap),
+        ("math_unary", math_unary::MathUnary::from_mleap),
+        ("math_binary", math_binary::MathBinary::from_mleap),
+        ("imputer", imputer::Imputer::from_mleap),
+        ("string_map", string_map::StringMap::from_mleap),
+        ("coalesce", coalesce::Coalesce::from_mleap),
+        ("linear_svc", linear_svc::LinearSvc::from_mleap_linear_svc),
+        (
+            "support_vector_machine",
+            linear_svc::LinearSvc::from_mleap_svm,
+        ),
     ]
 }
 
