@@ -85,7 +85,16 @@ impl ProbabilisticClassifier for LinearSvm {
                 }
             }
             SvmDecision::Thresholds(None) => crate::classifier::argmax(p),
-            SvmDecision::Thresholds(Some(t)) => crate::classifier::thresholded_argmax(p, t),
+            // MLeap's rule: `t = 0` scales to +∞ whatever the sign of the raw value (the raw
+            // "probability" of an SVM may be negative, unlike a real probability)
+            SvmDecision::Thresholds(Some(t)) => {
+                let scaled: Vec<f64> = p
+                    .iter()
+                    .zip(t)
+                    .map(|(p, t)| if *t == 0.0 { f64::INFINITY } else { p / t })
+                    .collect();
+                crate::classifier::argmax(&scaled)
+            }
         }
     }
 
