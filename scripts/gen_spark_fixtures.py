@@ -658,7 +658,8 @@ BIN_FIELDS = [("id", IntegerType()), ("x", DoubleType()), ("y", DoubleType()), (
 
 @case
 def binarizer(spark, out, rng):
-    """Binarizer on doubles (null, NaN) and vectors (threshold >= 0 and < 0), multi-column."""
+    """Binarizer on doubles (NaN, -0.0) and vectors (threshold >= 0 and < 0), multi-column;
+    null doubles separately (Spark 4 gives 0.0, Spark 3 null)."""
     from pyspark.ml.feature import Binarizer
     stages = [Binarizer(inputCol="x", outputCol="xb", threshold=0.5),
               Binarizer(inputCol="v", outputCol="vb", threshold=1.0),
@@ -668,16 +669,23 @@ def binarizer(spark, out, rng):
               Binarizer(inputCols=["y", "v"], outputCols=["ys", "vs"], threshold=-0.25)]
     rows = []
     for k in range(30):
-        x = rng.choice([None, float("nan"), 0.5, 0.0, -0.0, rng.gauss(0.5, 1)])
-        y = rng.choice([2.0, rng.gauss(1, 2), None])
+        x = rng.choice([float("nan"), 0.5, 0.0, -0.0, rng.gauss(0.5, 1)])
+        y = rng.choice([2.0, rng.gauss(1, 2), float("nan")])
         rows.append((k, x, y, numeric_vec(rng, 6, nan=True)))
     rows.append((100, 1.0, 3.0, Vectors.sparse(6, [], [])))
     rows.append((101, 1.0, 3.0, Vectors.dense([-2.0, -1.5, -1.0, 0.0, 1.0, 1.5])))
     test_df = df(spark, rows, BIN_FIELDS)
     m = Pipeline(stages=stages).fit(test_df)
     emit(spark, "binarizer", m, test_df,
-         "Binarizer: double input with null/NaN/-0.0, vector input with threshold >= 0, < 0 and "
+         "Binarizer: double input with NaN/-0.0, vector input with threshold >= 0, < 0 and "
          "the default 0, multi-column with thresholds and with one threshold", out)
+    nulls = [(k, rng.choice([None, 0.25, 3.0]), rng.choice([None, -1.0, 5.0]),
+              Vectors.dense([1.0, 0.0])) for k in range(12)]
+    null_stages = PipelineModel(stages=[
+        Binarizer(inputCol="x", outputCol="xb", threshold=0.5),
+        Binarizer(inputCols=["x", "y"], outputCols=["xm", "ym"], thresholds=[0.0, 2.0])])
+    emit(spark, "binarizer_null", null_stages, df(spark, nulls, BIN_FIELDS),
+         "Binarizer on null doubles (Spark 4: 0.0; Spark 3: null)", out)
 
 
 BKT_FIELDS = [("id", IntegerType()), ("x", DoubleType()), ("y", DoubleType()), ("n", IntegerType())]
