@@ -664,7 +664,8 @@ BIN_FIELDS = [("id", IntegerType()), ("x", DoubleType()), ("y", DoubleType()), (
 
 @case
 def binarizer(spark, out, rng):
-    """Binarizer on doubles (null, NaN) and vectors (threshold >= 0 and < 0), multi-column."""
+    """Binarizer on doubles (NaN, -0.0) and vectors (threshold >= 0 and < 0), multi-column;
+    null doubles separately (Spark 4 gives 0.0, Spark 3 null)."""
     from pyspark.ml.feature import Binarizer
     stages = [Binarizer(inputCol="x", outputCol="xb", threshold=0.5),
               Binarizer(inputCol="v", outputCol="vb", threshold=1.0),
@@ -674,16 +675,23 @@ def binarizer(spark, out, rng):
               Binarizer(inputCols=["y", "v"], outputCols=["ys", "vs"], threshold=-0.25)]
     rows = []
     for k in range(30):
-        x = rng.choice([None, float("nan"), 0.5, 0.0, -0.0, rng.gauss(0.5, 1)])
-        y = rng.choice([2.0, rng.gauss(1, 2), None])
+        x = rng.choice([float("nan"), 0.5, 0.0, -0.0, rng.gauss(0.5, 1)])
+        y = rng.choice([2.0, rng.gauss(1, 2), float("nan")])
         rows.append((k, x, y, numeric_vec(rng, 6, nan=True)))
     rows.append((100, 1.0, 3.0, Vectors.sparse(6, [], [])))
     rows.append((101, 1.0, 3.0, Vectors.dense([-2.0, -1.5, -1.0, 0.0, 1.0, 1.5])))
     test_df = df(spark, rows, BIN_FIELDS)
     m = Pipeline(stages=stages).fit(test_df)
     emit(spark, "binarizer", m, test_df,
-         "Binarizer: double input with null/NaN/-0.0, vector input with threshold >= 0, < 0 and "
+         "Binarizer: double input with NaN/-0.0, vector input with threshold >= 0, < 0 and "
          "the default 0, multi-column with thresholds and with one threshold", out)
+    nulls = [(0, 0.25, 5.0)] + [
+        (k, rng.choice([None, 0.25, 3.0]), rng.choice([None, -1.0, 5.0])) for k in range(1, 12)]
+    null_stages = PipelineModel(stages=[
+        Binarizer(inputCol="x", outputCol="xb", threshold=0.5),
+        Binarizer(inputCols=["x", "y"], outputCols=["xm", "ym"], thresholds=[0.0, 2.0])])
+    emit(spark, "binarizer_null", null_stages, df(spark, nulls, BIN_FIELDS[:3]),
+         "Binarizer on null doubles (Spark 4: 0.0; Spark 3: null)", out)
 
 
 BKT_FIELDS = [("id", IntegerType()), ("x", DoubleType()), ("y", DoubleType()), ("n", IntegerType())]
@@ -693,7 +701,10 @@ INF = float("inf")
 def bkt_rows(rng, n):
     specials = [None, float("nan"), -0.0, 0.0, -INF, INF, 10.0, -10.0, 2.5, 100.0, 99.999]
     rows = []
-    for k in range(n):
+    # the first row has no nulls: Spark's JSON writer omits null fields, and JSON readers
+    # order columns as they first appear
+    rows = [(0, 2.5, 1.0, 1)]
+    for k in range(1, n):
         x = rng.choice(specials) if k % 3 == 0 else round(rng.uniform(-20, 120), 2)
         y = rng.choice([None, 0.0, 1.0, 5.0, round(rng.uniform(0, 10), 3)])
         rows.append((k, x, y, rng.choice([None, 0, 1, 2, 3, 7])))
@@ -734,8 +745,12 @@ def bucketizer(spark, out, rng):
         multi = Bucketizer(inputCols=["x", "y", "n"], outputCols=["xb", "yb", "nb"],
                            splitsArray=[[-INF, 0.0, 2.5, INF], [0.0, 5.0, 10.0],
                                         [-INF, 2.0, INF]], handleInvalid=mode)
+        rows = [r for r in with_nan if r[2] is None or r[2] <= 10.0]
+        if mode == "skip":
+            # y is out of bounds, but x is NaN: Spark drops the row before bucketing y
+            rows.append((200, float("nan"), 15.0, 1))
         emit(spark, f"bucketizer_multi_{mode}", PipelineModel(stages=[multi]),
-             df(spark, [r for r in with_nan if r[2] is None or r[2] <= 10.0], BKT_FIELDS),
+             df(spark, rows, BKT_FIELDS),
              f"Multi-column Bucketizer (splitsArray), handleInvalid={mode}", out)
 
 

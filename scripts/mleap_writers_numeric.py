@@ -61,6 +61,16 @@ def _input_is_vector(stage, column):
     return pa.types.is_struct(schema.field(column).type)
 
 
+def _double_nulls_in_spark4(stage, columns):
+    """MLeap's binarizer follows Spark 3 on a null double (null out); Spark 4 returns 0.0."""
+    if not stage.meta.get("sparkVersion", "").startswith("4"):
+        return False
+    case = os.path.dirname(os.path.dirname(os.path.dirname(stage.path)))
+    table = pq.read_table(os.path.join(case, "input.parquet"))
+    return any(not _input_is_vector(stage, c) and table.column(c).null_count > 0
+               for c in columns)
+
+
 def _shape(stage, column):
     if _input_is_vector(stage, column):
         return {"base": "tensor", "isNullable": True,
@@ -70,6 +80,9 @@ def _shape(stage, column):
 
 def write_binarizer(stage):
     ins, outs = single_or_multi(stage)  # noqa: F821
+    if _double_nulls_in_spark4(stage, ins):
+        raise Unwritable("Spark 4's Binarizer maps a null double to 0.0, MLeap's "  # noqa: F821
+                         "(like Spark 3's) keeps it null")
     if stage.p("inputCols"):
         thresholds = stage.p("thresholds") or [stage.p("threshold", 0.0)] * len(ins)
         attrs = {"thresholds": l_doubles(thresholds),  # noqa: F821

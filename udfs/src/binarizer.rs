@@ -1,13 +1,16 @@
 //! Binarizer: `1.0` above a threshold, `0.0` otherwise, for doubles and vectors.
 //!
-//! Doubles (Spark 4's `when(!isnan(x) && x > t, 1.0).otherwise(0.0)`): NaN and null give `0.0`.
+//! Doubles: `1.0` when `x > t`, else `0.0` (NaN is never `> t`). Spark 4's
+//! `when(!isnan(x) && x > t, 1.0).otherwise(0.0)` also maps null to `0.0`; Spark 3's UDF over a
+//! primitive double keeps null.
 //! Vectors, as Spark's two UDFs: with `t >= 0` the stored values `> t` become `1.0` in a sparse
 //! vector, then `compressedWithNNZ` (dense when `1.5 * (nnz + 1) >= size`); with `t < 0` every
 //! element starts at `1.0` and stored values `<= t` become `0.0` (zeros are never `<= t`), then
 //! the same compression. NaN is never `> t` nor `<= t`.
 //!
 //! # Null Handling
-//! A null double gives `0.0` (Spark 4). A null vector is an error (Spark's UDF fails on it).
+//! A null double gives `0.0` (Spark 4) or null (Spark 3), per [`BinarizerUdf::new`]. A null
+//! vector is an error (Spark's UDF fails on it).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hash;
@@ -32,12 +35,13 @@ pub struct Binarizer {
 }
 
 impl Binarizer {
-    /// One double (`None` is null).
+    /// One double.
     #[inline]
-    pub fn scalar(&self, x: Option<f64>) -> f64 {
-        match x {
-            Some(x) if !x.is_nan() && x > self.threshold => 1.0,
-            _ => 0.0,
+    pub fn scalar(&self, x: f64) -> f64 {
+        if !x.is_nan() && x > self.threshold {
+            1.0
+        } else {
+            0.0
         }
     }
 }
@@ -82,20 +86,31 @@ pub struct BinarizerUdf {
     signature: Signature,
     stage: StageRef,
     model: Binarizer,
+    null_as_zero: bool,
     fingerprint: u64,
 }
 
 crate::udf_identity!(BinarizerUdf);
 
 impl BinarizerUdf {
-    /// A UDF named `name` binarizing a double column of `stage`.
-    pub fn new(name: impl Into<String>, stage: StageRef, model: Binarizer) -> Self {
+    /// A UDF named `name` binarizing a double column of `stage`; a null input gives `0.0`
+    /// with `null_as_zero` (Spark 4), null otherwise (Spark 3).
+    pub fn new(
+        name: impl Into<String>,
+        stage: StageRef,
+        model: Binarizer,
+        null_as_zero: bool,
+    ) -> Self {
         Self {
             name: name.into(),
             signature: Signature::any(1, Volatility::Immutable),
             stage,
-            fingerprint: fingerprint(|h| model.fingerprint(h)),
+            fingerprint: fingerprint(|h| {
+                model.fingerprint(h);
+                null_as_zero.hash(h);
+            }),
             model,
+            null_as_zero,
         }
     }
 }
@@ -126,7 +141,13 @@ impl ScalarUDFImpl for BinarizerUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let input = arrays(&args.args, args.number_rows)?;
         let x = as_f64(&self.name, &input[0])?;
-        let out: Float64Array = x.iter().map(|v| Some(self.model.scalar(v))).collect();
+        let out: Float64Array = x
+            .iter()
+            .map(|v| match v {
+                Some(v) => Some(self.model.scalar(v)),
+                None => self.null_as_zero.then_some(0.0),
+            })
+            .collect();
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }
@@ -140,10 +161,23 @@ mod tests {
 
     #[test]
     fn doubles() {
+        let run = |null_as_zero: bool| {
+            let udf = BinarizerUdf::new(
+                "b",
+                StageRef::new("s", "Binarizer"),
+                Binarizer { threshold: 0.5 },
+                null_as_zero,
+            );
+            let input = Arc::new(Float64Array::from(vec![None, Some(0.6)]));
+            invoke(&udf, vec![input]).unwrap()
+        };
+        assert_eq!(run(true).null_count(), 0);
+        assert_eq!(run(false).null_count(), 1);
         let udf = BinarizerUdf::new(
             "b",
             StageRef::new("s", "Binarizer"),
             Binarizer { threshold: 0.5 },
+            true,
         );
         let input = Arc::new(Float64Array::from(vec![
             Some(0.5),

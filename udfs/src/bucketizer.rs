@@ -9,11 +9,14 @@
 //! A null input gives a null output (Spark's UDF takes a primitive double) under `error` and
 //! `keep`. NaN fails under `error` and maps to the extra bucket `splits.len() - 1` under `keep`.
 //! Under `skip` Spark drops rows whose input is null or NaN before transforming: the UDF returns
-//! null for them and the stage filters those rows out.
+//! null for them and the stage filters those rows out. A multi-column Bucketizer drops a row when
+//! any of its inputs is null or NaN, before bucketing any column, so under `skip` each column's
+//! UDF also receives the other input columns ([`BucketizerUdf::with_skip_guards`]) and returns
+//! null without bucketing (and so without an out-of-bounds error) when one of them is invalid.
 
 use std::sync::Arc;
 
-use arrow::array::Float64Builder;
+use arrow::array::{Array, Float64Builder};
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
@@ -110,6 +113,7 @@ pub struct BucketizerUdf {
     column: String,
     splits: Arc<[f64]>,
     handle_invalid: HandleInvalid,
+    guards: usize,
     fingerprint: u64,
 }
 
@@ -137,7 +141,16 @@ impl BucketizerUdf {
             }),
             splits,
             handle_invalid,
+            guards: 0,
         }
+    }
+
+    /// Under `skip`, the UDF takes `guards` more double arguments (the stage's other input
+    /// columns) and returns null for a row where any of them is null or NaN.
+    pub fn with_skip_guards(mut self, guards: usize) -> Self {
+        self.guards = guards;
+        self.signature = Signature::any(1 + guards, volatility(self.handle_invalid));
+        self
     }
 }
 
@@ -155,6 +168,26 @@ impl ScalarUDFImpl for BucketizerUdf {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        if self.guards > 0 {
+            let ok = args.arg_fields.len() == 1 + self.guards
+                && args
+                    .arg_fields
+                    .iter()
+                    .all(|f| f.data_type() == &DataType::Float64);
+            if !ok {
+                return datafusion::common::plan_err!(
+                    "{}: {} expects {} double arguments",
+                    self.name,
+                    self.stage,
+                    1 + self.guards
+                );
+            }
+            return Ok(Arc::new(arrow::datatypes::Field::new(
+                &self.name,
+                DataType::Float64,
+                true,
+            )));
+        }
         single_arg_field(
             &self.name,
             &self.stage,
@@ -167,10 +200,20 @@ impl ScalarUDFImpl for BucketizerUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let input = arrays(&args.args, args.number_rows)?;
         let x = as_f64(&self.name, &input[0])?;
+        let guards = input[1..]
+            .iter()
+            .map(|a| as_f64(&self.name, a))
+            .collect::<Result<Vec<_>>>()?;
+        let dropped = |row: usize| {
+            guards
+                .iter()
+                .any(|g| g.is_null(row) || g.value(row).is_nan())
+        };
         let mut out = Float64Builder::with_capacity(x.len());
         for (row, v) in x.iter().enumerate() {
             match v {
                 None => out.append_null(),
+                Some(_) if dropped(row) => out.append_null(),
                 Some(v) => out.append_option(
                     bucket(&self.splits, v, self.handle_invalid)
                         .map_err(|m| self.stage.error(&self.column, row, m))?,
@@ -184,7 +227,7 @@ impl ScalarUDFImpl for BucketizerUdf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, Float64Array};
+    use arrow::array::Float64Array;
 
     const INF: f64 = f64::INFINITY;
 
@@ -236,5 +279,28 @@ mod tests {
         let out = out.as_any().downcast_ref::<Float64Array>().unwrap();
         assert_eq!(out.value(0), 0.0);
         assert!(out.is_null(1) && out.is_null(2));
+    }
+
+    #[test]
+    fn skip_guards_drop_rows_before_bounds_checks() {
+        let udf = BucketizerUdf::new(
+            "b",
+            StageRef::new("s", "Bucketizer"),
+            "x",
+            Arc::from(vec![0.0, 1.0, 2.0]),
+            HandleInvalid::Skip,
+        )
+        .with_skip_guards(1);
+        // row 0: x out of bounds but the other column is NaN: dropped, no error
+        let x = Arc::new(Float64Array::from(vec![Some(5.0), Some(1.5), Some(0.5)]));
+        let other = Arc::new(Float64Array::from(vec![Some(f64::NAN), None, Some(3.0)]));
+        let out = crate::testing::invoke(&udf, vec![x, other]).unwrap();
+        let out = out.as_any().downcast_ref::<Float64Array>().unwrap();
+        assert!(out.is_null(0) && out.is_null(1));
+        assert_eq!(out.value(2), 0.0);
+        // without the NaN guard, the out-of-bounds value fails
+        let x = Arc::new(Float64Array::from(vec![Some(5.0)]));
+        let other = Arc::new(Float64Array::from(vec![Some(1.0)]));
+        assert!(crate::testing::invoke(&udf, vec![x, other]).is_err());
     }
 }

@@ -20,11 +20,15 @@ pub struct Binarizer {
     inputs: Vec<String>,
     outputs: Vec<String>,
     thresholds: Vec<f64>,
+    /// Spark 4 maps a null double to 0.0; Spark 3 (and MLeap) keep it null.
+    null_as_zero: bool,
 }
 
 impl Binarizer {
     /// Loads a Spark-saved `Binarizer`: `inputCol`/`outputCol` with `threshold`, or
-    /// `inputCols`/`outputCols` with `thresholds` (else `threshold` for every column).
+    /// `inputCols`/`outputCols` with `thresholds` (else `threshold` for every column). A null
+    /// double gives 0.0 for models saved by Spark 4, null for earlier ones (as each version's
+    /// transform does).
     pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
         let (inputs, outputs) = dir.in_out_columns()?;
         let threshold = dir.f64("threshold")?.unwrap_or(0.0);
@@ -48,18 +52,25 @@ impl Binarizer {
                 ),
             ));
         }
+        let major = dir
+            .spark_version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok());
         Ok(Arc::new(Self {
             uid: dir.uid.clone(),
             inputs,
             outputs,
             thresholds,
+            null_as_zero: major.is_none_or(|m| m >= 4),
         }))
     }
 
     /// Loads MLeap's `binarizer` op: ports `input`/`output` (or `input0..`/`output0..`),
     /// `threshold` (single column) or `thresholds` (multi-column). The data-shape attributes
     /// (`input_shapes`, `input_shapes_list`, or `input_shape` in 0.8 bundles) are not needed:
-    /// the input column's type decides between the double and vector paths, as in Spark.
+    /// the input column's type decides between the double and vector paths, as in Spark. A
+    /// null double stays null, as in Spark 3 (MLeap has no Spark 4 rule for it).
     pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
         let inputs = MleapNode::numbered(&node.inputs, "input");
         let outputs = MleapNode::numbered(&node.outputs, "output");
@@ -83,6 +94,7 @@ impl Binarizer {
             inputs,
             outputs,
             thresholds,
+            null_as_zero: false,
         }))
     }
 }
@@ -120,7 +132,10 @@ impl Stage for Binarizer {
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
-        vec![("thresholds", format!("{:?}", self.thresholds))]
+        vec![
+            ("thresholds", format!("{:?}", self.thresholds)),
+            ("nullAsZero", self.null_as_zero.to_string()),
+        ]
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
@@ -143,7 +158,7 @@ impl Stage for Binarizer {
             let t = field.data_type();
             let expr = if t.is_numeric() || matches!(t, DataType::Boolean | DataType::Null) {
                 ctx.call(
-                    BinarizerUdf::new(name, ctx.stage_ref(), model),
+                    BinarizerUdf::new(name, ctx.stage_ref(), model, self.null_as_zero),
                     vec![ctx.double(input)?],
                 )
             } else {

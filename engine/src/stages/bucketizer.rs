@@ -178,7 +178,19 @@ impl Stage for Bucketizer {
                 Arc::clone(splits),
                 self.handle_invalid,
             );
-            columns.push((output.clone(), ctx.call(udf, vec![ctx.double(input)?])));
+            let mut args = vec![ctx.double(input)?];
+            let udf = if multi && self.handle_invalid == HandleInvalid::Skip {
+                // Spark drops a row with any invalid input before bucketing any column
+                for (j, other) in self.inputs.iter().enumerate() {
+                    if j != i {
+                        args.push(ctx.double(other)?);
+                    }
+                }
+                udf.with_skip_guards(self.inputs.len() - 1)
+            } else {
+                udf
+            };
+            columns.push((output.clone(), ctx.call(udf, args)));
         }
         let outputs: Vec<_> = columns
             .iter()
