@@ -494,6 +494,181 @@ def linear_regression(spark, out, rng):
 
 
 # ----------------------------------------------------------------------------------------
+# Tree models (DecisionTree, RandomForest, GBT; classification and regression)
+
+TREE_COLORS = ["red", "green", "blue", "yellow"]
+TREE_SIZES = ["s", "m", "l"]
+TREE_FIELDS = ([("id", IntegerType()), ("color", StringType()), ("size", StringType())]
+               + [(f"x{k}", DoubleType()) for k in range(1, 4)]
+               + [(f"z{k}", DoubleType()) for k in range(1, 5)]
+               + [("label", DoubleType()), ("label2", DoubleType()), ("y", DoubleType())])
+
+
+def tree_rows(rng, n):
+    """Continuous features (often zero, so VectorAssembler emits sparse rows), two string
+    features that StringIndexer makes categorical, a 3-class label, a binary label and a
+    regression target."""
+    rows = []
+    for k in range(n):
+        color = rng.choices(TREE_COLORS, [5, 3, 3, 2])[0]
+        size = rng.choice(TREE_SIZES)
+        x1 = 0.0 if rng.random() < 0.3 else rng.gauss(0, 1)
+        x2 = 0.0 if rng.random() < 0.3 else rng.gauss(1, 2)
+        x3 = rng.random()
+        z = [0.0 if rng.random() < 0.8 else rng.gauss(0, 3) for _ in range(4)]
+        scores = [x1 + (1.5 if color == "red" else 0.0),
+                  0.5 * x2 - (1.0 if size == "l" else 0.0),
+                  2.0 * x3 + 0.3 * z[0] - (0.8 if color == "blue" else 0.0)]
+        scores = [s + rng.gauss(0, 0.4) for s in scores]
+        label = float(max(range(3), key=lambda c: scores[c]))
+        label2 = 1.0 if x1 + x2 * (size == "s") - (color == "green") + rng.gauss(0, 0.5) > 0.3 else 0.0
+        y = (3.0 * x1 - 2.0 * (color in ("blue", "green")) + x2 * x3 + 0.5 * z[1]
+             + (1.5 if size == "m" else 0.0) + rng.gauss(0, 0.3))
+        rows.append((k, color, size, x1, x2, x3, *z, label, label2, y))
+    return rows
+
+
+def tree_features():
+    """StringIndexer (nominal metadata) -> VectorAssembler: trees see color_i and size_i as
+    categorical features with 4 and 3 categories."""
+    si = StringIndexer(inputCols=["color", "size"], outputCols=["color_i", "size_i"])
+    va = VectorAssembler(inputCols=["color_i", "size_i", "x1", "x2", "x3", "z1", "z2", "z3", "z4"],
+                         outputCol="features")
+    return si, va
+
+
+@case
+def tree_classifiers(spark, out, rng):
+    """Decision tree and random forest classifiers, 3 classes, categorical + continuous
+    features, thresholds, renamed and empty output columns; dense and sparse rows."""
+    from pyspark.ml.classification import DecisionTreeClassifier, RandomForestClassifier
+    si, va = tree_features()
+    train_df = df(spark, tree_rows(rng, 600), TREE_FIELDS)
+    si_m = si.fit(train_df)
+    feats = va.transform(si_m.transform(train_df))
+    dt = lambda **kw: DecisionTreeClassifier(maxDepth=5, seed=7, **kw).fit(feats)  # noqa: E731
+    rf = lambda **kw: RandomForestClassifier(**{"numTrees": 6, "maxDepth": 4, "seed": 11, **kw}).fit(feats)  # noqa: E731
+    variants = [
+        dt(),
+        dt(impurity="entropy", minInstancesPerNode=5).setRawPredictionCol("dt_raw2")
+        .setProbabilityCol("").setPredictionCol("dt_pred2"),
+        dt().setRawPredictionCol("").setProbabilityCol("").setPredictionCol("dt_pred3"),
+        dt().setThresholds([0.5, 0.2, 0.9]).setRawPredictionCol("")
+        .setProbabilityCol("dt_prob4").setPredictionCol("dt_pred4"),
+        rf().setRawPredictionCol("rf_raw").setProbabilityCol("rf_prob").setPredictionCol("rf_pred"),
+        rf(featureSubsetStrategy="all", subsamplingRate=0.7).setThresholds([0.3, 0.6, 0.4])
+        .setRawPredictionCol("rf_raw2").setProbabilityCol("rf_prob2").setPredictionCol("rf_pred2"),
+        rf(numTrees=5, maxDepth=3).setRawPredictionCol("").setProbabilityCol("").setPredictionCol("rf_pred3"),
+    ]
+    m = PipelineModel(stages=[si_m, va] + variants)
+    emit(spark, "tree_classifiers", m, df(spark, tree_rows(rng, 60), TREE_FIELDS),
+         "DecisionTree/RandomForest classifiers (3 classes), categorical features from "
+         "StringIndexer metadata, thresholds, empty output columns, sparse rows", out)
+
+
+@case
+def tree_regressors(spark, out, rng):
+    """Decision tree, random forest and GBT regression on categorical + continuous features."""
+    from pyspark.ml.regression import (DecisionTreeRegressor, GBTRegressor,
+                                       RandomForestRegressor)
+    si, va = tree_features()
+    train_df = df(spark, tree_rows(rng, 600), TREE_FIELDS)
+    si_m = si.fit(train_df)
+    feats = va.transform(si_m.transform(train_df))
+    variants = [
+        DecisionTreeRegressor(labelCol="y", maxDepth=5).fit(feats),
+        RandomForestRegressor(labelCol="y", numTrees=8, maxDepth=4, seed=3,
+                              predictionCol="rf_pred").fit(feats),
+        GBTRegressor(labelCol="y", maxIter=10, maxDepth=3, seed=5, predictionCol="gbt_pred").fit(feats),
+        GBTRegressor(labelCol="y", maxIter=6, maxDepth=3, lossType="absolute", stepSize=0.3,
+                     seed=5, predictionCol="gbt_abs_pred").fit(feats),
+    ]
+    m = PipelineModel(stages=[si_m, va] + variants)
+    emit(spark, "tree_regressors", m, df(spark, tree_rows(rng, 60), TREE_FIELDS),
+         "DecisionTree/RandomForest/GBT regression (squared and absolute loss), categorical "
+         "features from StringIndexer metadata, sparse rows", out)
+
+
+@case
+def tree_gbt_binary(spark, out, rng):
+    """Binary GBT classifier (and a binary decision tree): thresholds, every output-column
+    combination (so every prediction path: raw, probability, predict with and without thresholds)."""
+    from pyspark.ml.classification import DecisionTreeClassifier, GBTClassifier
+    si, va = tree_features()
+    train_df = df(spark, tree_rows(rng, 600), TREE_FIELDS)
+    si_m = si.fit(train_df)
+    feats = va.transform(si_m.transform(train_df))
+    gbt = lambda **kw: GBTClassifier(**{"labelCol": "label2", "maxIter": 6, "maxDepth": 3, "seed": 9, **kw}).fit(feats)  # noqa: E731
+    variants = [
+        gbt(),
+        gbt(stepSize=0.5).setThresholds([0.7, 0.3]).setRawPredictionCol("gbt_raw2")
+        .setProbabilityCol("gbt_prob2").setPredictionCol("gbt_pred2"),
+        gbt().setRawPredictionCol("").setProbabilityCol("gbt_prob3").setPredictionCol("gbt_pred3"),
+        gbt().setRawPredictionCol("").setProbabilityCol("").setPredictionCol("gbt_pred4"),
+        gbt().setThresholds([0.4, 0.6]).setRawPredictionCol("").setProbabilityCol("")
+        .setPredictionCol("gbt_pred5"),
+        DecisionTreeClassifier(labelCol="label2", maxDepth=4).fit(feats)
+        .setRawPredictionCol("dt_raw").setProbabilityCol("dt_prob").setPredictionCol("dt_pred"),
+    ]
+    m = PipelineModel(stages=[si_m, va] + variants)
+    emit(spark, "tree_gbt_binary", m, df(spark, tree_rows(rng, 60), TREE_FIELDS),
+         "Binary GBT classifier with thresholds and every output-column combination; binary "
+         "decision tree", out)
+
+
+@case
+def tree_vectors(spark, out, rng):
+    """Tree models on a vector column given directly: categorical features declared by
+    ml_attr metadata (no VectorIndexer), dense and sparse rows, NaN, and categorical values
+    outside [0, numCategories) or fractional, which Spark routes by its split's isLeft."""
+    from pyspark.ml.classification import DecisionTreeClassifier, GBTClassifier
+    from pyspark.ml.regression import RandomForestRegressor
+    size = 6
+    attrs = {"ml_attr": {"num_attrs": size, "attrs": {
+        "nominal": [{"idx": 0, "name": "c0", "num_vals": 3},
+                    {"idx": 1, "name": "c1", "num_vals": 6}],
+        "numeric": [{"idx": i, "name": f"n{i}"} for i in range(2, size)]}}}
+    fields = [("id", IntegerType()), ("features", VectorUDT()), ("label", DoubleType()),
+              ("label2", DoubleType()), ("y", DoubleType())]
+
+    def rows(n, odd=False):
+        r = []
+        for k in range(n):
+            c0, c1 = float(rng.randint(0, 2)), float(rng.randint(0, 5))
+            xs = [0.0 if rng.random() < 0.5 else rng.gauss(0, 1) for _ in range(size - 2)]
+            if odd and k % 4 == 0:
+                c0 = rng.choice([3.0, 7.0, -1.0, 1.5, float("nan")])
+            if odd and k % 4 == 1:
+                c1 = rng.choice([6.0, 9.0, 2.5, -0.0, float("nan")])
+            if odd and k % 5 == 2:
+                xs[rng.randint(0, size - 3)] = float("nan")
+            full = [c0, c1] + xs
+            v = (Vectors.dense(full) if k % 2 == 0 else
+                 Vectors.sparse(size, [i for i, x in enumerate(full) if x != 0.0],
+                                [x for x in full if x != 0.0]))
+            score = [c0 == 1.0, c1 in (2.0, 4.0, 5.0), xs[0] > 0.3]
+            label = float(score.index(True)) if any(score) else 0.0
+            label2 = 1.0 if (c1 in (1.0, 3.0)) != (xs[1] > 0) else 0.0
+            y = 2.0 * c0 - c1 * 0.5 + xs[0] * 3.0 + rng.gauss(0, 0.2)
+            r.append((k, v, label, label2, y))
+        return r
+
+    train = df(spark, rows(500), fields).withMetadata("features", attrs)
+    variants = [
+        DecisionTreeClassifier(maxDepth=5, predictionCol="dt_pred", rawPredictionCol="dt_raw",
+                               probabilityCol="dt_prob").fit(train),
+        RandomForestRegressor(labelCol="y", numTrees=8, maxDepth=4, seed=2,
+                              predictionCol="rf_pred").fit(train),
+        GBTClassifier(labelCol="label2", maxIter=10, maxDepth=3, seed=4).fit(train)
+        .setPredictionCol("gbt_pred").setRawPredictionCol("gbt_raw").setProbabilityCol("gbt_prob"),
+    ]
+    m = PipelineModel(stages=variants)
+    emit(spark, "tree_vectors", m, df(spark, rows(60, odd=True), fields),
+         "Tree models on a vector input (categorical by ml_attr metadata): dense/sparse rows, "
+         "NaN, out-of-range and fractional categorical values", out)
+
+
+# ----------------------------------------------------------------------------------------
 # whole pipelines
 
 
