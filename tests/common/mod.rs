@@ -126,7 +126,8 @@ pub fn compare_column(name: &str, expected: &ArrayRef, actual: &ArrayRef) -> Res
     if let DataType::List(_) | DataType::LargeList(_) = et {
         // arrays (of strings): item by item, exactly, whatever the list/string encoding
         let (e, a) = (string_lists(expected), string_lists(actual));
-        let a = a.ok_or_else(|| format!("{name}: expected a list, found {}", actual.data_type()))?;
+        let a =
+            a.ok_or_else(|| format!("{name}: expected a list, found {}", actual.data_type()))?;
         let e = e.unwrap_or_else(|| panic!("{name}: unsupported expected type {et}"));
         for (i, (x, y)) in e.iter().zip(&a).enumerate() {
             if x != y {

@@ -14,8 +14,7 @@ use datafusion::common::Result;
 
 use crate::common::{ArgKind, StageRef};
 use crate::text::{
-    StringListBuilder, TextKernel, TextUdf, for_each_string_list, null_row_error,
-    string_list_type,
+    StringListBuilder, TextKernel, TextUdf, for_each_string_list, null_row_error, string_list_type,
 };
 
 /// An NGram transformer.

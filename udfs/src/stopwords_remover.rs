@@ -118,8 +118,16 @@ mod tests {
         b.finish()
     }
 
-    fn run(m: StopWordsRemover, rows: &[Option<Vec<Option<&str>>>]) -> Result<Vec<Vec<Option<String>>>> {
-        let u = udf("s", StageRef::new("s1", "StopWordsRemover"), "t", Arc::new(m));
+    fn run(
+        m: StopWordsRemover,
+        rows: &[Option<Vec<Option<&str>>>],
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        let u = udf(
+            "s",
+            StageRef::new("s1", "StopWordsRemover"),
+            "t",
+            Arc::new(m),
+        );
         let out = invoke(&u, vec![lists(rows)])?;
         let mut res = Vec::new();
         for_each_string_list("t", &out, |_, r| {
@@ -132,13 +140,24 @@ mod tests {
     #[test]
     fn case_rules_and_null_tokens() {
         let words = vec!["the".to_string(), "Is".to_string()];
-        let row = [Some(vec![Some("The"), Some("is"), None, Some("cat"), Some("the")])];
+        let row = [Some(vec![
+            Some("The"),
+            Some("is"),
+            None,
+            Some("cat"),
+            Some("the"),
+        ])];
         let ci = run(StopWordsRemover::new(words.clone(), false, "en_US"), &row).unwrap();
         assert_eq!(ci[0], vec![None, Some("cat".to_string())]);
         let cs = run(StopWordsRemover::new(words, true, "en_US"), &row).unwrap();
         assert_eq!(
             cs[0],
-            vec![Some("The".into()), Some("is".into()), None, Some("cat".into())]
+            vec![
+                Some("The".into()),
+                Some("is".into()),
+                None,
+                Some("cat".into())
+            ]
         );
         // Turkish: "I" lower-cases to dotless ı, so "IS" is not "is"
         let tr = run(

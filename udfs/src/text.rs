@@ -320,8 +320,12 @@ pub trait TextKernel: std::fmt::Debug + Send + Sync + 'static {
     /// Hashes the fitted parameters (for UDF identity).
     fn fingerprint(&self, h: &mut std::collections::hash_map::DefaultHasher);
     /// Transforms a whole column. Errors name `stage`, `column` and the row.
-    fn transform(&self, stage: &crate::common::StageRef, column: &str, input: &ArrayRef)
-    -> Result<ArrayRef>;
+    fn transform(
+        &self,
+        stage: &crate::common::StageRef,
+        column: &str,
+        input: &ArrayRef,
+    ) -> Result<ArrayRef>;
 }
 
 /// A text stage's UDF: `input → output`, computed by a [`TextKernel`].
@@ -402,7 +406,9 @@ impl<K: TextKernel> datafusion::logical_expr::ScalarUDFImpl for TextUdf<K> {
         args: datafusion::logical_expr::ScalarFunctionArgs,
     ) -> Result<datafusion::logical_expr::ColumnarValue> {
         let input = crate::common::arrays(&args.args, args.number_rows)?;
-        let out = self.kernel.transform(&self.stage, &self.column, &input[0])?;
+        let out = self
+            .kernel
+            .transform(&self.stage, &self.column, &input[0])?;
         Ok(datafusion::logical_expr::ColumnarValue::Array(out))
     }
 }

@@ -79,7 +79,12 @@ impl RegexTokenizer {
         };
         let keep = |t: &&str| java_length(t) >= self.min_token_length;
         if self.gaps {
-            out.row(java_split(&self.regex, s).into_iter().filter(keep).map(Some));
+            out.row(
+                java_split(&self.regex, s)
+                    .into_iter()
+                    .filter(keep)
+                    .map(Some),
+            );
         } else {
             out.row(
                 self.regex
@@ -101,7 +106,13 @@ impl TextKernel for RegexTokenizer {
 
     fn fingerprint(&self, h: &mut std::collections::hash_map::DefaultHasher) {
         use std::hash::Hash;
-        (&self.pattern, self.gaps, self.min_token_length, self.to_lowercase).hash(h);
+        (
+            &self.pattern,
+            self.gaps,
+            self.min_token_length,
+            self.to_lowercase,
+        )
+            .hash(h);
     }
 
     fn transform(&self, stage: &StageRef, column: &str, input: &ArrayRef) -> Result<ArrayRef> {

@@ -53,14 +53,16 @@ impl Word2Vec {
     ) -> std::result::Result<Self, String> {
         let index: HashMap<String, usize> = words.into_iter().collect();
         let rows = vectors.len().checked_div(size).unwrap_or(0);
-        if size == 0 || vectors.len() % size != 0 {
+        if size == 0 || !vectors.len().is_multiple_of(size) {
             return Err(format!(
                 "{} vector values are not a whole number of vectors of size {size}",
                 vectors.len()
             ));
         }
         if let Some((w, i)) = index.iter().find(|(_, i)| **i >= rows) {
-            return Err(format!("word '{w}' has index {i} but there are {rows} vectors"));
+            return Err(format!(
+                "word '{w}' has index {i} but there are {rows} vectors"
+            ));
         }
         Ok(Self {
             index,
@@ -185,7 +187,15 @@ mod tests {
 
     #[test]
     fn bad_layouts_are_rejected() {
-        assert!(Word2Vec::new([("a".into(), 1)], vec![1.0, 2.0], 2, Word2VecKernel::Average).is_err());
+        assert!(
+            Word2Vec::new(
+                [("a".into(), 1)],
+                vec![1.0, 2.0],
+                2,
+                Word2VecKernel::Average
+            )
+            .is_err()
+        );
         assert!(Word2Vec::new([], vec![1.0, 2.0, 3.0], 2, Word2VecKernel::Average).is_err());
     }
 }

@@ -58,7 +58,10 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
             linear_regression::LinearRegression::from_spark,
         ),
         (tokenizer::CLASS, tokenizer::tokenizer_from_spark),
-        (tokenizer::REGEX_CLASS, tokenizer::regex_tokenizer_from_spark),
+        (
+            tokenizer::REGEX_CLASS,
+            tokenizer::regex_tokenizer_from_spark,
+        ),
         (stopwords_remover::CLASS, stopwords_remover::from_spark),
         (hashing_tf::CLASS, hashing_tf::from_spark),
         (count_vectorizer::CLASS, count_vectorizer::from_spark),

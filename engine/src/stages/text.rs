@@ -29,7 +29,7 @@ impl<K: TextKernel> TextStage<K> {
     /// `input` is [`ColumnType::Text`] or [`ColumnType::TextList`]; `output_size` is the width
     /// of a vector output.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub fn boxed(
         uid: impl Into<String>,
         class: &'static str,
         columns: Vec<(String, String)>,
@@ -92,7 +92,11 @@ impl<K: TextKernel> Stage for TextStage<K> {
                 ColumnType::TextList => ctx.text_list(input)?,
                 _ => ctx.string(input)?,
             };
-            let suffix = if multi { format!("_{k}") } else { String::new() };
+            let suffix = if multi {
+                format!("_{k}")
+            } else {
+                String::new()
+            };
             let udf = TextUdf::new(
                 ctx.udf_name(&suffix),
                 ctx.stage_ref(),

@@ -32,7 +32,7 @@ fn stage(
             ("toLowercase", t.to_lowercase.to_string()),
         ]
     };
-    TextStage::new(
+    TextStage::boxed(
         uid,
         class,
         columns,
@@ -79,10 +79,7 @@ pub fn regex_tokenizer_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>>
 
 /// Loads MLeap's `regex_tokenizer` op (`regex`, `match_gaps`, `token_min_length`,
 /// `lowercase_text`).
-pub fn regex_tokenizer_from_mleap(
-    node: &MleapNode,
-    _: &dyn BundleFiles,
-) -> Result<Arc<dyn Stage>> {
+pub fn regex_tokenizer_from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
     let pattern = node.attr("regex", Attributes::string)?;
     let min = node
         .opt_attr("token_min_length", Attributes::i64)?
@@ -92,7 +89,8 @@ pub fn regex_tokenizer_from_mleap(
     }
     let t = RegexTokenizer::new(
         &pattern,
-        node.opt_attr("match_gaps", Attributes::bool)?.unwrap_or(true),
+        node.opt_attr("match_gaps", Attributes::bool)?
+            .unwrap_or(true),
         min as usize,
         node.opt_attr("lowercase_text", Attributes::bool)?
             .unwrap_or(true),

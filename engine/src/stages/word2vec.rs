@@ -28,7 +28,7 @@ fn stage(uid: &str, columns: Vec<(String, String)>, m: Word2Vec) -> Arc<dyn Stag
         ),
     ];
     let size = m.size;
-    TextStage::new(
+    TextStage::boxed(
         uid,
         CLASS,
         columns,
@@ -56,7 +56,10 @@ pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
     let words = arrow::compute::cast(words, &DataType::Utf8)?;
     let words = words.as_string::<i32>();
     let DataType::List(_) = vecs.data_type() else {
-        return Err(bad(format!("'vector' is {}, expected array<float>", vecs.data_type())));
+        return Err(bad(format!(
+            "'vector' is {}, expected array<float>",
+            vecs.data_type()
+        )));
     };
     let vecs = vecs.as_list::<i32>();
     let mut index = Vec::with_capacity(words.len());
@@ -102,7 +105,12 @@ pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage
     {
         "" | "default" => Word2VecKernel::Average,
         "sqrt" => Word2VecKernel::Sqrt,
-        k => return Err(node.error("kernel", format!("unknown kernel '{k}' (known: default, sqrt)"))),
+        k => {
+            return Err(node.error(
+                "kernel",
+                format!("unknown kernel '{k}' (known: default, sqrt)"),
+            ));
+        }
     };
     let pairs = words
         .into_iter()
@@ -110,6 +118,7 @@ pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage
         .map(|(w, i)| usize::try_from(i).map(|i| (w, i)))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|_| node.error("indices", "negative index"))?;
-    let m = Word2Vec::new(pairs, vectors, size, kernel).map_err(|m| node.error("word_vectors", m))?;
+    let m =
+        Word2Vec::new(pairs, vectors, size, kernel).map_err(|m| node.error("word_vectors", m))?;
     Ok(stage(&node.name, mleap_single(node)?, m))
 }
