@@ -130,3 +130,66 @@ fn arrays_as_text_use_sparks_cast_form() {
     assert_eq!(t1, "[]");
     assert_eq!(j0, r#"["a",null,"b c"]"#);
 }
+
+/// MLeap's `word_filter` op has no Spark class (so no Spark fixture): it loads from a bundle,
+/// reads `length`, and keeps only all-letter tokens longer than it.
+#[test]
+fn mleap_word_filter_loads_and_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, json: serde_json::Value| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, json.to_string()).unwrap();
+    };
+    write(
+        "bundle.json",
+        serde_json::json!({"uid": "u", "name": "p", "format": "json", "version": "0.23.0",
+                           "timestamp": "2026-01-01T00:00:00.000"}),
+    );
+    write(
+        "root/node.json",
+        serde_json::json!({"name": "p", "shape": {"inputs": [], "outputs": []}}),
+    );
+    write(
+        "root/model.json",
+        serde_json::json!({"op": "pipeline", "attributes": {"nodes": {"type": "list", "string": ["tok", "wf"]}}}),
+    );
+    let node = |name: &str, i: &str, o: &str| {
+        serde_json::json!({"name": name, "shape": {"inputs": [{"port": "input", "name": i}],
+                                                   "outputs": [{"port": "output", "name": o}]}})
+    };
+    write("root/tok.node/node.json", node("tok", "text", "words"));
+    write(
+        "root/tok.node/model.json",
+        serde_json::json!({"op": "tokenizer", "attributes": {}}),
+    );
+    write("root/wf.node/node.json", node("wf", "words", "long_words"));
+    write(
+        "root/wf.node/model.json",
+        serde_json::json!({"op": "word_filter", "attributes": {"length": {"int": 4}}}),
+    );
+    let p = Pipeline::load(dir.path()).unwrap();
+    assert_eq!(p.stages()[1].params(), vec![("length", "4".to_string())]);
+    let schema = Arc::new(Schema::new(vec![Field::new("text", DataType::Utf8, true)]));
+    let text = "Short words and LONGER ones, 12345 digits naïve 😀emoji";
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![Arc::new(StringArray::from(vec![text]))],
+    )
+    .unwrap();
+    let out = p.compile(schema).unwrap().evaluate(&batch).unwrap();
+    let col = |name: &str| {
+        let a = out.column_by_name(name).unwrap();
+        let l = arrow::array::AsArray::as_list::<i32>(a.as_ref()).value(0);
+        let s = arrow::array::AsArray::as_string::<i32>(l.as_ref()).clone();
+        s.iter().map(|t| t.unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let (words, kept) = (col("words"), col("long_words"));
+    let expected: Vec<String> = words
+        .iter()
+        .filter(|w| w.chars().all(char::is_alphabetic) && w.chars().count() > 4)
+        .cloned()
+        .collect();
+    assert_eq!(kept, expected);
+    assert!(kept.contains(&"longer".to_string()) && !kept.contains(&"ones,".to_string()));
+}
