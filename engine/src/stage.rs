@@ -255,10 +255,7 @@ impl<'a> StageContext<'a> {
         if is_string_type(t) {
             Ok(Expr::Column(c))
         } else {
-            Err(self.error(
-                name,
-                format!("Input type must be string type but got {t}."),
-            ))
+            Err(self.error(name, format!("Input type must be string type but got {t}.")))
         }
     }
 
@@ -272,10 +269,7 @@ impl<'a> StageContext<'a> {
         } else if is_string_list_type(t) {
             Ok(cast(Expr::Column(c), string_list_type()))
         } else {
-            Err(self.error(
-                name,
-                format!("must be an array of strings, but it is {t}"),
-            ))
+            Err(self.error(name, format!("must be an array of strings, but it is {t}")))
         }
     }
 

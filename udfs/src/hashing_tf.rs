@@ -181,6 +181,28 @@ mod tests {
     }
 
     #[test]
+    fn matches_sparks_jvm_hashes() {
+        // (term, Murmur3_x86_32.hashUnsafeBytes, hashUnsafeBytes2), seed 42, computed by
+        // Spark 4.0.1's own class through py4j over each term's UTF-8 bytes
+        let jvm: [(&str, i32, i32); 10] = [
+            ("", 142593372, 142593372),
+            ("a", 1485273170, -1293573533),
+            ("ab", -97053317, -684913081),
+            ("abc", 1322437556, 1313807976),
+            ("abcd", -396302900, -396302900),
+            ("abcde", 814637928, -1361433616),
+            ("ünï", 750688415, 947881467),
+            ("日本語", -1143049834, -976822600),
+            ("😀", 1877935379, 1877935379),
+            ("spark", 2101843105, -226056714),
+        ];
+        for (t, v1, v2) in jvm {
+            assert_eq!(murmur3_v1(t.as_bytes(), SEED), v1, "v1 {t:?}");
+            assert_eq!(murmur3_v2(t.as_bytes(), SEED), v2, "v2 {t:?}");
+        }
+    }
+
+    #[test]
     fn indices_are_non_negative() {
         let tf = HashingTf {
             num_features: 7,

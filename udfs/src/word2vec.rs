@@ -53,7 +53,7 @@ impl Word2Vec {
     ) -> std::result::Result<Self, String> {
         let index: HashMap<String, usize> = words.into_iter().collect();
         let rows = vectors.len().checked_div(size).unwrap_or(0);
-        if size == 0 || vectors.len() % size != 0 {
+        if size == 0 || !vectors.len().is_multiple_of(size) {
             return Err(format!(
                 "{} vector values are not a whole number of vectors of size {size}",
                 vectors.len()

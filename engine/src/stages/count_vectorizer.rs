@@ -21,7 +21,7 @@ fn stage(uid: &str, columns: Vec<(String, String)>, m: CountVectorizer) -> Arc<d
         ("binary", m.binary.to_string()),
     ];
     let size = m.vocabulary.len();
-    TextStage::new(
+    TextStage::boxed(
         uid,
         CLASS,
         columns,
@@ -38,7 +38,7 @@ pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
     let data = dir.data()?;
     let vocabulary = DataRow::new(dir, &data).strings("vocabulary")?;
     let min_tf = dir.f64("minTF")?.unwrap_or(1.0);
-    if !(min_tf >= 0.0) {
+    if min_tf.is_nan() || min_tf < 0.0 {
         return Err(dir.param_error("minTF", format!("must be >= 0, found {min_tf}")));
     }
     let m = CountVectorizer::new(vocabulary, min_tf, dir.bool_or("binary", false)?);
@@ -48,7 +48,7 @@ pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
 /// Loads MLeap's `count_vectorizer` op (`vocabulary`, `binary`, `min_tf`).
 pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
     let min_tf = node.opt_attr("min_tf", Attributes::f64)?.unwrap_or(1.0);
-    if !(min_tf >= 0.0) {
+    if min_tf.is_nan() || min_tf < 0.0 {
         return Err(node.error("min_tf", format!("must be >= 0, found {min_tf}")));
     }
     let m = CountVectorizer::new(

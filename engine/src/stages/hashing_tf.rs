@@ -25,7 +25,7 @@ fn stage(uid: &str, columns: Vec<(String, String)>, m: HashingTf) -> Arc<dyn Sta
             },
         ),
     ];
-    TextStage::new(
+    TextStage::boxed(
         uid,
         CLASS,
         columns,

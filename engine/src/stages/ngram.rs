@@ -14,7 +14,7 @@ use crate::stage::{ColumnType, Stage};
 pub const CLASS: &str = "org.apache.spark.ml.feature.NGram";
 
 fn stage(uid: &str, columns: Vec<(String, String)>, n: usize) -> Arc<dyn Stage> {
-    TextStage::new(
+    TextStage::boxed(
         uid,
         CLASS,
         columns,

@@ -19,7 +19,7 @@ fn stage(uid: &str, columns: Vec<(String, String)>, m: StopWordsRemover) -> Arc<
         ("caseSensitive", m.case_sensitive.to_string()),
         ("locale", m.locale.clone()),
     ];
-    TextStage::new(
+    TextStage::boxed(
         uid,
         CLASS,
         columns,

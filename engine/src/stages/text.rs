@@ -29,7 +29,7 @@ impl<K: TextKernel> TextStage<K> {
     /// `input` is [`ColumnType::Text`] or [`ColumnType::TextList`]; `output_size` is the width
     /// of a vector output.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub fn boxed(
         uid: impl Into<String>,
         class: &'static str,
         columns: Vec<(String, String)>,

@@ -32,7 +32,7 @@ fn stage(
             ("toLowercase", t.to_lowercase.to_string()),
         ]
     };
-    TextStage::new(
+    TextStage::boxed(
         uid,
         class,
         columns,

@@ -28,7 +28,7 @@ fn stage(uid: &str, columns: Vec<(String, String)>, m: Word2Vec) -> Arc<dyn Stag
         ),
     ];
     let size = m.size;
-    TextStage::new(
+    TextStage::boxed(
         uid,
         CLASS,
         columns,

@@ -16,7 +16,7 @@ pub const CLASS: &str = "ml.combust.mleap.core.feature.WordLengthFilterModel";
 /// Loads MLeap's `word_filter` op (`length`, default 3 as in MLeap's model).
 pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
     let length = node.opt_attr("length", Attributes::i64)?.unwrap_or(3);
-    Ok(TextStage::new(
+    Ok(TextStage::boxed(
         &node.name,
         CLASS,
         mleap_single(node)?,
