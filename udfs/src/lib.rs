@@ -35,6 +35,7 @@ pub mod logistic_regression;
 pub mod math_binary;
 pub mod math_unary;
 pub mod one_hot_encoder;
+pub mod regex_indexer;
 pub mod standard_scaler;
 pub mod string_indexer;
 pub mod string_map;

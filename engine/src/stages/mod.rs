@@ -13,6 +13,7 @@ pub mod logistic_regression;
 pub mod math_binary;
 pub mod math_unary;
 pub mod one_hot_encoder;
+pub mod regex_indexer;
 pub mod standard_scaler;
 pub mod string_indexer;
 pub mod string_map;
@@ -93,6 +94,7 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
         ("imputer", imputer::Imputer::from_mleap),
         ("string_map", string_map::StringMap::from_mleap),
         ("coalesce", coalesce::Coalesce::from_mleap),
+        ("regex_indexer", regex_indexer::RegexIndexer::from_mleap),
         ("linear_svc", linear_svc::LinearSvc::from_mleap_linear_svc),
         (
             "support_vector_machine",
