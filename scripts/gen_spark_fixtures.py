@@ -1350,6 +1350,38 @@ def mleap_svm(spark, out, rng):
                      prepare=lambda d: va.setOutputCol("__features").transform(d))
 
 
+
+@case
+def mleap_regex_indexer(spark, out, rng):
+    """MLeap regex_indexer: first matching regex wins (unanchored search), default_value for
+    the rest; a second indexer where every row matches and there is no default."""
+    from mleap_bundle_writer import Node, s_long
+    fields = [("id", IntegerType()), ("s", StringType())]
+    words = ["apple pie", "banana", "cherry", "Apple", "app", "grape-fruit", "kiwi 42", "x123y",
+             "plum", "lime", "peach", "b", "berry berry", "melon7"]
+    ss = words + [rng.choice(words) for _ in range(16)]
+    test = df(spark, [(i, ss[i]) for i in range(len(ss))], fields)
+    regexes, indices = ["^app", "an+a", "[0-9]{2,}", "(?i)apple", "rr", "e$"], [3, 1, 4, 7, 2, 5]
+    strict_regexes, strict_indices = [".*", "^z"], [0, 1]
+    ilist = lambda xs: {"type": "list", "int": list(xs)}  # noqa: E731
+    slist = mleap_bundle_writer.l_strings
+    nodes = [("regex_indexer_default", Node("regex_indexer", {
+                 "regexes": slist(regexes), "indices": ilist(indices), "default_value": {"int": -1}},
+                 [("input", "s")], [("output", "s_index")])),
+             ("regex_indexer_strict", Node("regex_indexer", {
+                 "regexes": slist(strict_regexes), "indices": ilist(strict_indices)},
+                 [("input", "s")], [("output", "s_any")]))]
+
+    def case_sql(rs, ix, default):
+        whens = " ".join(f"WHEN s RLIKE '{r}' THEN {i}" for r, i in zip(rs, ix))
+        return f"CAST(CASE {whens} ELSE {default} END AS INT)"
+
+    outputs = [("s_index", F.expr(case_sql(regexes, indices, -1))),
+               ("s_any", F.expr(case_sql(strict_regexes, strict_indices, "NULL")))]
+    emit_bundle_only(spark, "mleap_regex_indexer", test, outputs, nodes,
+                     "MLeap regex_indexer: first match, default, no default", out)
+
+
 def write_example(spark, root):
     """examples/car-evaluation: the README's model, a sample input, Spark's output for it."""
     src = os.path.join(root, "tests", "fixtures", "spark", "car_evaluation")

@@ -100,7 +100,8 @@ impl UnaryOperation {
             Self::Tan => x.tan(),
             Self::Abs => x.abs(),
             Self::Logit => {
-                if x < 0.0 || x > 1.0 {
+                // commons-math compares `x < lo || x > hi`: NaN passes (and gives NaN)
+                if !x.is_nan() && !(0.0..=1.0).contains(&x) {
                     return Err(format!("{} out of [0, 1] range", java_double(x)));
                 }
                 (x / (1.0 - x)).ln()

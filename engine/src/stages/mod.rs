@@ -26,6 +26,7 @@ pub mod ngram;
 pub mod normalizer;
 pub mod one_hot_encoder;
 pub mod polynomial_expansion;
+pub mod regex_indexer;
 pub mod standard_scaler;
 pub mod stopwords_remover;
 pub mod string_indexer;
@@ -192,6 +193,7 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
         ("imputer", imputer::Imputer::from_mleap),
         ("string_map", string_map::StringMap::from_mleap),
         ("coalesce", coalesce::Coalesce::from_mleap),
+        ("regex_indexer", regex_indexer::RegexIndexer::from_mleap),
         ("linear_svc", linear_svc::LinearSvc::from_mleap_linear_svc),
         (
             "support_vector_machine",
