@@ -1209,9 +1209,10 @@ def mleap_imputer(spark, out, rng):
     missing_value are all imputed; int input gives a double output."""
     from mleap_bundle_writer import Node, s_bool, s_double, s_string
     fields = [("id", IntegerType()), ("x", DoubleType()), ("n", IntegerType())]
-    xs = [None, float("nan"), -1.0, 0.0, 2.5, float("inf"), -1.0, None] + \
+    xs = [1.25, None, float("nan"), -1.0, 0.0, 2.5, float("inf"), -1.0, None] + \
         [round(rng.gauss(0, 3), 2) for _ in range(12)]
-    ns = [None if k % 5 == 0 else rng.choice([-1, 0, 3, 99]) for k in range(len(xs))]
+    # the first row has every column (JSON readers take the column order from it)
+    ns = [None if k % 5 == 1 else rng.choice([-1, 0, 3, 99]) for k in range(len(xs))]
     test = df(spark, [(k, xs[k], ns[k]) for k in range(len(xs))], fields)
     nodes = [("imputer_mv", Node("imputer", {"surrogate_value": s_double(21.7), "missing_value": s_double(-1.0),
                                               "strategy": s_string("mean"), "nullable_input": s_bool(True)},
@@ -1237,7 +1238,7 @@ def mleap_string_map(spark, out, rng):
     fields = [("id", IntegerType()), ("s", StringType()), ("d", DoubleType()), ("k", StringType())]
     labels = ["red", "green", "blue", "Red", "dark blue"]
     values = [1.0, 2.5, -3.0, 40.0, 7.0]
-    ss = labels + [None, "purple", "RED", " red"] + [rng.choice(labels + ["x"]) for _ in range(16)]
+    ss = labels + [None, "purple", "RED", "Green"] + [rng.choice(labels + ["x"]) for _ in range(16)]
     ds = [1.0, 2.5, None, 1e7, 0.1, float("nan")] + [rng.choice([1.0, 2.5, 3.0]) for _ in range(19)]
     ks = [rng.choice(labels) for _ in range(len(ss))]
     test = df(spark, [(i, ss[i], ds[i], ks[i]) for i in range(len(ss))], fields)
@@ -1276,9 +1277,10 @@ def mleap_coalesce(spark, out, rng):
     from mleap_bundle_writer import Node
     fields = [("id", IntegerType()), ("a", DoubleType()), ("b", DoubleType()), ("c", IntegerType())]
     pick = lambda vals: [rng.choice(vals) for _ in range(24)]  # noqa: E731
-    a = [None, None, float("nan"), None] + pick([None, 1.5, -2.0, float("nan")])
-    b = [None, 3.0, 4.0, None] + pick([None, 0.0, 7.25])
-    c = [None, 5, 6, 8] + pick([None, -3, 11])
+    # the first row has every column (JSON readers take the column order from it)
+    a = [0.5, None, None, float("nan"), None] + pick([None, 1.5, -2.0, float("nan")])
+    b = [1.0, None, 3.0, 4.0, None] + pick([None, 0.0, 7.25])
+    c = [2, None, 5, 6, 8] + pick([None, -3, 11])
     test = df(spark, [(i, a[i], b[i], c[i]) for i in range(len(a))], fields)
     bools = {"type": "list", "boolean": [True, True, True]}
     nodes = [("coalesce_abc", Node("coalesce", {"nullable_inputs": bools},

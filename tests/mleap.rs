@@ -591,6 +591,54 @@ fn lending_club() -> RecordBatch {
     arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
 
+/// The bundles MLeap's own parity specs wrote for its extension ops load with every stage
+/// (MLeap 0.8 JSON: `imputer` as the root node, `math_unary`, `math_binary`,
+/// `support_vector_machine` after a string_indexer and vector_assembler).
+#[test]
+fn mleap_extension_parity_bundles_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outer =
+        zip::ZipArchive::new(std::fs::File::open(shared("spark-parity.zip")).unwrap()).unwrap();
+    let wanted = [
+        ("feature.ImputerParitySpec.zip", vec!["ImputerModel"]),
+        (
+            "feature.MathUnaryParitySpec.zip",
+            vec!["StringIndexerModel", "MathUnary"],
+        ),
+        (
+            "feature.MathBinaryParitySpec.zip",
+            vec!["StringIndexerModel", "MathBinary"],
+        ),
+        (
+            "classification.SupportVectorMachineParitySpec.zip",
+            vec!["StringIndexerModel", "VectorAssembler", "SVMModel"],
+        ),
+    ];
+    for (suffix, classes) in wanted {
+        let index = (0..outer.len())
+            .find(|i| {
+                let name = outer.by_index(*i).unwrap().name().unwrap().to_string();
+                name.ends_with(&format!("mleap.parity.{suffix}"))
+            })
+            .unwrap_or_else(|| panic!("{suffix} not in spark-parity.zip"));
+        let mut bytes = Vec::new();
+        outer
+            .by_index(index)
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .unwrap();
+        let path = tmp.path().join(suffix);
+        std::fs::write(&path, bytes).unwrap();
+        let p = Pipeline::load(&path).unwrap_or_else(|e| panic!("{suffix}: {e}"));
+        let found: Vec<&str> = p
+            .stages()
+            .iter()
+            .map(|s| ember::stage::short_class(s.class()))
+            .collect();
+        assert_eq!(found, classes, "{suffix}");
+    }
+}
+
 // ----------------------------------------------------------------------------------------
 // hostile and damaged bundles
 

@@ -38,7 +38,10 @@ fn value_of<'a>(m: &'a serde_json::Map<String, Json>, keys: &[&str]) -> R<Option
         return Ok(Some(v));
     }
     match m.keys().find(|k| !matches!(k.as_str(), "type" | "shape")) {
-        Some(other) => Err(format!("expected a {} value, found a {other} value", keys[0])),
+        Some(other) => Err(format!(
+            "expected a {} value, found a {other} value",
+            keys[0]
+        )),
         None => Ok(None),
     }
 }
