@@ -573,7 +573,7 @@ fn spark_parity_bundles_load_or_name_the_unsupported_op() {
         other_data.len()
     );
     assert!(
-        loaded.len() + other_data.len() >= 25,
+        loaded.len() + other_data.len() >= 36,
         "only {} load: {loaded:?} {other_data:?}",
         loaded.len() + other_data.len()
     );
