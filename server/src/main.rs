@@ -10,6 +10,11 @@ use ember_server::score::{ScoreOptions, score};
 use ember_server::serve::scorer::Coalesce;
 use ember_server::serve::{ACCEPT_ENV, SCHEMA_ENV, ServeConfig, Server, shutdown_signal};
 
+/// mimalloc: a request allocates a few dozen small Arrow buffers, and glibc's malloc showed as a
+/// fifth of the server's CPU in `perf` (benches/http_side_by_side.sh).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Run Apache Spark ML pipelines without Spark and without a JVM.
 #[derive(Parser, Debug)]
 #[command(name = "ember", version, about)]
