@@ -1,6 +1,7 @@
 //! MLeap bundles: the public bundles in ../shared/fixtures/mleap in every packaging (zip,
 //! exploded directory, SageMaker's model.tar.gz) and both encodings (JSON, protobuf), with the
-//! outputs MLeap's own tests assert; hostile archives; a property test of the bundle reader.
+//! outputs MLeap's own tests assert; MLeap's own parity bundles of the tree, numeric and
+//! extension ops; hostile archives; a property test of the bundle reader.
 
 mod common;
 
@@ -12,7 +13,9 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use common::root;
-use ember::formats::mleap::pb;
+use ember::formats::mleap::files::ZipBundle;
+use ember::formats::mleap::{pb, read_node};
+use ember::udfs::vector::{VectorArray, VectorRef};
 use ember::{BundleLimits, EmberError, Pipeline};
 use prost::Message;
 use serde_json::Value as Json;
@@ -515,29 +518,41 @@ fn text_bundles_score_text() {
     assert_eq!(out.num_rows(), rows.num_rows());
 }
 
+/// The names of the zipped bundles inside the shared spark-parity.zip (one per MLeap
+/// Spark-parity spec, e.g. `org.apache.spark.ml.parity.feature.BinarizerParitySpec.zip`).
+fn parity_bundle_names() -> Vec<String> {
+    let outer =
+        zip::ZipArchive::new(std::fs::File::open(shared("spark-parity.zip")).unwrap()).unwrap();
+    outer
+        .file_names()
+        .filter_map(|n| n.ok()?.strip_prefix("spark-parity/").map(str::to_string))
+        .filter(|n| n.ends_with(".zip"))
+        .collect()
+}
+
+/// Extracts `spark-parity/<name>` from the shared spark-parity.zip into `dir`.
+fn parity_bundle(name: &str, dir: &Path) -> PathBuf {
+    let mut outer =
+        zip::ZipArchive::new(std::fs::File::open(shared("spark-parity.zip")).unwrap()).unwrap();
+    let mut bytes = Vec::new();
+    outer
+        .by_name(&format!("spark-parity/{name}"))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
 #[test]
 fn spark_parity_bundles_load_or_name_the_unsupported_op() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut outer =
-        zip::ZipArchive::new(std::fs::File::open(shared("spark-parity.zip")).unwrap()).unwrap();
     let mut loaded = Vec::new();
     let mut other_data = Vec::new();
     let mut unsupported: HashMap<String, Vec<String>> = HashMap::new();
-    for i in 0..outer.len() {
-        let mut e = outer.by_index(i).unwrap();
-        let entry_name = e.name().unwrap().to_string();
-        if !entry_name.ends_with(".zip") {
-            continue;
-        }
-        let name = Path::new(&entry_name)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        let mut bytes = Vec::new();
-        e.read_to_end(&mut bytes).unwrap();
-        let path = tmp.path().join(&name);
-        std::fs::write(&path, bytes).unwrap();
+    for name in parity_bundle_names() {
+        let path = parity_bundle(&name, tmp.path());
         match load_or_unsupported(&path) {
             Ok(_) => {
                 // the bundles fitted on these rows score them (the text specs used other data)
@@ -597,8 +612,6 @@ fn lending_club() -> RecordBatch {
 #[test]
 fn mleap_extension_parity_bundles_load() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut outer =
-        zip::ZipArchive::new(std::fs::File::open(shared("spark-parity.zip")).unwrap()).unwrap();
     let wanted = [
         ("feature.ImputerParitySpec.zip", vec!["ImputerModel"]),
         (
@@ -615,20 +628,10 @@ fn mleap_extension_parity_bundles_load() {
         ),
     ];
     for (suffix, classes) in wanted {
-        let index = (0..outer.len())
-            .find(|i| {
-                let name = outer.by_index(*i).unwrap().name().unwrap().to_string();
-                name.ends_with(&format!("mleap.parity.{suffix}"))
-            })
-            .unwrap_or_else(|| panic!("{suffix} not in spark-parity.zip"));
-        let mut bytes = Vec::new();
-        outer
-            .by_index(index)
-            .unwrap()
-            .read_to_end(&mut bytes)
-            .unwrap();
-        let path = tmp.path().join(suffix);
-        std::fs::write(&path, bytes).unwrap();
+        let path = parity_bundle(
+            &format!("org.apache.spark.ml.mleap.parity.{suffix}"),
+            tmp.path(),
+        );
         let p = Pipeline::load(&path).unwrap_or_else(|e| panic!("{suffix}: {e}"));
         let found: Vec<&str> = p
             .stages()
@@ -637,6 +640,254 @@ fn mleap_extension_parity_bundles_load() {
             .collect();
         assert_eq!(found, classes, "{suffix}");
     }
+}
+
+// ----------------------------------------------------------------------------------------
+// tree and numeric ops in real bundles
+
+fn f64_column(batch: &RecordBatch, name: &str) -> Vec<f64> {
+    batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .as_primitive::<Float64Type>()
+        .values()
+        .to_vec()
+}
+
+/// MLeap's own TransformServiceSpec asserts this price for the airbnb random forest.
+#[test]
+fn airbnb_random_forest_matches_mleap() {
+    let pipeline = Pipeline::load(shared("airbnb.model.rf.zip")).unwrap();
+    let input = leap_frame(&shared("frame.airbnb.json"));
+    let out = pipeline
+        .compile(input.schema())
+        .unwrap()
+        .evaluate(&input)
+        .unwrap();
+    let price = f64_column(&out, "price_prediction");
+    assert_eq!(price.len(), 1);
+    // MLeap sums the 20 trees in order and divides by 20, as Spark does: the same bits
+    assert_eq!(price[0], 218.2767196535019);
+}
+
+/// The random forest classifier inside swModel.zip (20 trees, 7 classes) loads on its own
+/// (the bundle's tokenizer and word2vec stages are not ember stages).
+#[test]
+fn sw_model_random_forest_classifier_loads() {
+    let files = ZipBundle::open(&shared("swModel.zip"), BundleLimits::default()).unwrap();
+    let node = read_node(&files, "root/rfc_445dc40dddc6.node", "0.9.0", "json").unwrap();
+    assert_eq!(node.op, "random_forest_classifier");
+    let loader = ember::stages::mleap_registry()
+        .into_iter()
+        .find(|(op, _)| *op == node.op)
+        .map(|(_, l)| l)
+        .unwrap();
+    let stage = loader(&node, &files).unwrap();
+    let params = stage.params();
+    let get = |k: &str| params.iter().find(|(p, _)| *p == k).unwrap().1.clone();
+    assert_eq!(get("numTrees"), "20");
+    assert_eq!(get("numClasses"), "7");
+    assert_eq!(get("numFeatures"), "100");
+}
+
+/// MLeap's Spark-parity bundles for the tree ops (inside spark-parity.zip) load and score a
+/// row: probabilities are distributions and predictions are their classes.
+#[test]
+fn spark_parity_tree_bundles_load_and_score() {
+    let dir = tempfile::tempdir().unwrap();
+    for spec in [
+        "classification.DecisionTreeClassifierParitySpec",
+        "classification.RandomForestClassifierParitySpec",
+        "classification.GBTClassifierParitySpec",
+        "regression.DecisionTreeRegressionParitySpec",
+        "regression.RandomForestRegressionParitySpec",
+        "regression.GBTRegressionParitySpec",
+    ] {
+        let path = parity_bundle(
+            &format!("org.apache.spark.ml.parity.{spec}.zip"),
+            dir.path(),
+        );
+        let pipeline = Pipeline::load(&path).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        // the lending-club columns these pipelines read
+        let mut fields = Vec::new();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for c in pipeline.input_columns() {
+            match c.ty {
+                ember::ColumnType::Text => {
+                    fields.push(Field::new(&c.name, DataType::Utf8, true));
+                    let value = if c.name == "fico_score_group_fnl" {
+                        "650 - 700"
+                    } else {
+                        "0.0" // `approved`, indexed into the (unused) label
+                    };
+                    columns.push(Arc::new(StringArray::from(vec![value])));
+                }
+                _ => {
+                    fields.push(Field::new(&c.name, DataType::Float64, true));
+                    columns.push(Arc::new(Float64Array::from(vec![0.2])));
+                }
+            }
+        }
+        let input = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let out = pipeline
+            .compile(input.schema())
+            .and_then(|c| c.evaluate(&input))
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
+        for f in out.schema().fields() {
+            if f.name().to_lowercase().contains("probability") {
+                let v =
+                    VectorArray::try_new(out.column_by_name(f.name()).unwrap().as_ref()).unwrap();
+                let p = v.value(0).unwrap().unwrap().to_dense();
+                let sum: f64 = p.iter().sum();
+                assert!((sum - 1.0).abs() < 1e-12, "{spec}: {p:?}");
+            }
+        }
+        let prediction = out
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .find(|n| n.to_lowercase().contains("prediction") && !n.to_lowercase().contains("raw"))
+            .unwrap();
+        let p = out.column_by_name(&prediction).unwrap();
+        assert_eq!(p.null_count(), 0, "{spec}");
+    }
+}
+
+/// MLeap 0.16's min_max_scaler writes only the fitted `min`/`max` tensors, no
+/// `minValue`/`maxValue`: the target range is Spark's default `[0, 1]`.
+#[test]
+fn min_max_scaler_bundle_without_range_scales_to_unit_interval() {
+    let bundle = shared("min_max_scaler_tf.zip");
+    let pipeline = Pipeline::load(&bundle).unwrap();
+    assert_eq!(pipeline.stages().len(), 2);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("dti", DataType::Float64, true),
+        Field::new("loan_amount", DataType::Float64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Float64Array::from(vec![16122.995, -0.01])),
+            Arc::new(Float64Array::from(vec![600_250.0, 1_200_000.0])),
+        ],
+    )
+    .unwrap();
+    let out = pipeline.transform_batch(&batch).unwrap();
+    let scaled = out.column_by_name("scaled_features").unwrap();
+    let v = VectorArray::try_new(scaled.as_ref()).unwrap();
+    // (x - min) / (max - min) with the bundle's min = [-0.01, 500], max = [32256, 1200000]
+    let expect0 = [
+        (16122.995 + 0.01) * (1.0 / (32256.0 + 0.01)),
+        (600_250.0 - 500.0) * (1.0 / (1_200_000.0 - 500.0)),
+    ];
+    match v.value(0).unwrap().unwrap() {
+        VectorRef::Dense(x) => {
+            for (a, b) in x.iter().zip(expect0) {
+                assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+            }
+        }
+        other => panic!("expected a dense vector, got {other:?}"),
+    }
+    // the ends of the fitted range map to 0 and 1; `compressed` keeps two elements dense
+    assert_eq!(v.value(1).unwrap(), Some(VectorRef::Dense(&[0.0, 1.0])));
+}
+
+/// Loads one of MLeap's own parity-test bundles (`spark-parity/<spec>.zip`).
+fn parity_pipeline(spec: &str, dir: &Path) -> Pipeline {
+    Pipeline::load(parity_bundle(&format!("{spec}.zip"), dir))
+        .unwrap_or_else(|e| panic!("{spec}: {e}"))
+}
+
+/// MLeap 0.8 bundles of every numeric op (legacy `input_shape`, `null` infinite splits,
+/// `named_indices`, `int`/`long` sizes) load through the MLeap front end.
+#[test]
+fn mleap_parity_bundles_of_the_numeric_ops_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "org.apache.spark.ml.parity.feature.BinarizerParitySpec",
+            "Binarizer",
+        ),
+        (
+            "org.apache.spark.ml.parity.feature.BucketizerParitySpec",
+            "Bucketizer",
+        ),
+        (
+            "org.apache.spark.ml.parity.feature.ElementWiseProductParitySpec",
+            "ElementwiseProduct",
+        ),
+        (
+            "org.apache.spark.ml.parity.feature.IDFParitySpec",
+            "IDFModel",
+        ),
+        (
+            "org.apache.spark.ml.parity.feature.MaxAbsScalerParitySpec",
+            "MaxAbsScalerModel",
+        ),
+        (
+            "org.apache.spark.ml.parity.feature.MinMaxScalerParitySpec",
+            "MinMaxScalerModel",
+        ),
+        (
+            "org.apache.spark.ml.parity.feature.NormalizerParitySpec",
+            "Normalizer",
+        ),
+        (
+            "org.apache.spark.ml.parity.feature.PolynomialExpansionParitySpec",
+            "PolynomialExpansion",
+        ),
+        (
+            "org.apache.spark.ml.parity.feature.VectorSlicerParitySpec",
+            "VectorSlicer",
+        ),
+        (
+            "org.apache.spark.ml.parity.classification.NaiveBayesClassifierParitySpec",
+            "NaiveBayesModel",
+        ),
+    ];
+    for (spec, class) in cases {
+        let p = parity_pipeline(spec, dir.path());
+        assert!(
+            p.stages()
+                .iter()
+                .any(|s| ember::stage::short_class(s.class()) == class),
+            "{spec}: no {class} stage"
+        );
+    }
+}
+
+/// The Bucketizer parity bundle writes its infinite outer splits as `null`: they read back as
+/// -∞ and +∞, so every finite value has a bucket.
+#[test]
+fn bucketizer_bundle_restores_infinite_splits() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parity_pipeline(
+        "org.apache.spark.ml.parity.feature.BucketizerParitySpec",
+        dir.path(),
+    );
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "loan_amount",
+        DataType::Float64,
+        true,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![Arc::new(Float64Array::from(vec![
+            -1e300, 999.0, 1000.0, 9999.5, 10000.0, 1e300,
+        ]))],
+    )
+    .unwrap();
+    let out = p.transform_batch(&batch).unwrap();
+    let b = out
+        .column_by_name("loan_amount_bucket")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap()
+        .values()
+        .to_vec();
+    assert_eq!(b, vec![0.0, 0.0, 1.0, 1.0, 2.0, 2.0]);
 }
 
 // ----------------------------------------------------------------------------------------
