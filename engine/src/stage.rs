@@ -194,6 +194,16 @@ impl<'a> StageContext<'a> {
         udf_name(self.uid, suffix)
     }
 
+    /// The UDF name for column `i` of a stage with `columns` input/output column pairs: the
+    /// stage's plain name for a single column, suffixed `_i` for multi-column stages.
+    pub fn column_udf_name(&self, i: usize, columns: usize) -> String {
+        if columns > 1 {
+            self.udf_name(&format!("_{i}"))
+        } else {
+            self.udf_name("")
+        }
+    }
+
     /// Wraps a UDF implementation and calls it.
     pub fn call(&self, udf: impl ScalarUDFImpl + 'static, args: Vec<Expr>) -> Expr {
         Arc::new(ScalarUDF::new_from_impl(udf)).call(args)

@@ -139,7 +139,6 @@ impl Stage for Binarizer {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let multi = self.inputs.len() > 1;
         let mut columns = Vec::with_capacity(self.inputs.len());
         for (i, ((input, output), t)) in self
             .inputs
@@ -148,11 +147,7 @@ impl Stage for Binarizer {
             .zip(&self.thresholds)
             .enumerate()
         {
-            let name = ctx.udf_name(&if multi {
-                format!("_{i}")
-            } else {
-                String::new()
-            });
+            let name = ctx.column_udf_name(i, self.inputs.len());
             let model = Threshold { threshold: *t };
             let (_, field) = ctx.resolve(input)?;
             let t = field.data_type();

@@ -166,11 +166,7 @@ impl Stage for Bucketizer {
             .zip(&self.splits)
             .enumerate()
         {
-            let name = ctx.udf_name(&if multi {
-                format!("_{i}")
-            } else {
-                String::new()
-            });
+            let name = ctx.column_udf_name(i, self.inputs.len());
             let udf = BucketizerUdf::new(
                 name,
                 ctx.stage_ref(),

@@ -147,11 +147,7 @@ impl Stage for Imputer {
             let (_, field) = ctx.resolve(input)?;
             let input_type = field.data_type().clone();
             let udf = ImputerUdf::new(
-                ctx.udf_name(&if self.columns.len() > 1 {
-                    format!("_{k}")
-                } else {
-                    String::new()
-                }),
+                ctx.column_udf_name(k, self.columns.len()),
                 ctx.stage_ref(),
                 Imputation {
                     surrogate: *surrogate,

@@ -183,7 +183,6 @@ impl Stage for OneHotEncoder {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let multi = self.inputs.len() > 1;
         let mut columns = Vec::with_capacity(self.inputs.len());
         for (i, ((input, output), spec)) in self
             .inputs
@@ -192,11 +191,7 @@ impl Stage for OneHotEncoder {
             .zip(&self.columns)
             .enumerate()
         {
-            let name = ctx.udf_name(&if multi {
-                format!("_{i}")
-            } else {
-                String::new()
-            });
+            let name = ctx.column_udf_name(i, self.inputs.len());
             let udf = OneHotEncoderUdf::new(name, ctx.stage_ref(), input.as_str(), *spec);
             columns.push((output.clone(), ctx.call(udf, vec![ctx.double(input)?])));
         }

@@ -155,7 +155,6 @@ impl Stage for StringIndexer {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let multi = self.inputs.len() > 1;
         let mut columns = Vec::with_capacity(self.inputs.len());
         for (i, ((input, output), index)) in self
             .inputs
@@ -164,11 +163,7 @@ impl Stage for StringIndexer {
             .zip(&self.indexes)
             .enumerate()
         {
-            let name = ctx.udf_name(&if multi {
-                format!("_{i}")
-            } else {
-                String::new()
-            });
+            let name = ctx.column_udf_name(i, self.inputs.len());
             let udf = StringIndexerUdf::new(
                 name,
                 ctx.stage_ref(),

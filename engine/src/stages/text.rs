@@ -85,20 +85,14 @@ impl<K: TextKernel> Stage for TextStage<K> {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let multi = self.columns.len() > 1;
         let mut out = Vec::with_capacity(self.columns.len());
         for (k, (input, output)) in self.columns.iter().enumerate() {
             let arg = match self.input {
                 ColumnType::TextList => ctx.text_list(input)?,
                 _ => ctx.string(input)?,
             };
-            let suffix = if multi {
-                format!("_{k}")
-            } else {
-                String::new()
-            };
             let udf = TextUdf::new(
-                ctx.udf_name(&suffix),
+                ctx.column_udf_name(k, self.columns.len()),
                 ctx.stage_ref(),
                 input.as_str(),
                 Arc::clone(&self.kernel),
