@@ -51,6 +51,34 @@ pub fn argmax(v: &[f64]) -> f64 {
     best as f64
 }
 
+/// Spark's `Utils.softmax`, in place (multinomial logistic regression and naive Bayes turn
+/// raw predictions into probabilities with it).
+pub fn softmax(v: &mut [f64]) {
+    let mut max = -f64::MAX;
+    let mut infinite = None;
+    for (i, x) in v.iter().enumerate() {
+        if *x == f64::INFINITY && infinite.is_none() {
+            infinite = Some(i);
+        }
+        if *x > max {
+            max = *x;
+        }
+    }
+    if let Some(k) = infinite {
+        v.iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = if i == k { 1.0 } else { 0.0 });
+        return;
+    }
+    let mut sum = 0.0;
+    for x in v.iter_mut() {
+        *x = (*x - max).exp();
+        sum += *x;
+    }
+    let scale = 1.0 / sum;
+    v.iter_mut().for_each(|x| *x *= scale);
+}
+
 /// Spark's `probability2prediction` with `thresholds`: the first maximum of `p_i / t_i`,
 /// starting from `-∞` (so a NaN ratio never wins, and a class with threshold 0 and probability
 /// above 0 always does).

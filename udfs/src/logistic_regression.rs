@@ -18,7 +18,9 @@
 
 use std::collections::hash_map::DefaultHasher;
 
-use crate::classifier::{ClassifierUdf, ProbabilisticClassifier, argmax, thresholded_argmax};
+use crate::classifier::{
+    ClassifierUdf, ProbabilisticClassifier, argmax, softmax, thresholded_argmax,
+};
 use crate::common::hash_f64s;
 use crate::vector::VectorRef;
 
@@ -40,33 +42,6 @@ pub struct LogisticRegression {
     pub threshold: f64,
     /// Per-class thresholds (Spark's `thresholds` param), if set.
     pub thresholds: Option<Vec<f64>>,
-}
-
-/// Spark's `Utils.softmax`, in place.
-pub(crate) fn softmax(v: &mut [f64]) {
-    let mut max = -f64::MAX;
-    let mut infinite = None;
-    for (i, x) in v.iter().enumerate() {
-        if *x == f64::INFINITY && infinite.is_none() {
-            infinite = Some(i);
-        }
-        if *x > max {
-            max = *x;
-        }
-    }
-    if let Some(k) = infinite {
-        v.iter_mut()
-            .enumerate()
-            .for_each(|(i, x)| *x = if i == k { 1.0 } else { 0.0 });
-        return;
-    }
-    let mut sum = 0.0;
-    for x in v.iter_mut() {
-        *x = (*x - max).exp();
-        sum += *x;
-    }
-    let scale = 1.0 / sum;
-    v.iter_mut().for_each(|x| *x *= scale);
 }
 
 impl ProbabilisticClassifier for LogisticRegression {

@@ -21,9 +21,8 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::Hash;
 
 use crate::cast::write_vector;
-use crate::classifier::{ClassifierUdf, ProbabilisticClassifier};
+use crate::classifier::{ClassifierUdf, ProbabilisticClassifier, softmax};
 use crate::common::hash_f64s;
-use crate::logistic_regression::softmax;
 use crate::vector::VectorRef;
 
 /// Spark's `modelType`.
