@@ -49,6 +49,7 @@ pub mod normalizer;
 pub mod one_hot_encoder;
 pub mod polynomial_expansion;
 pub mod regex_indexer;
+pub mod regressor;
 pub mod standard_scaler;
 pub mod stopwords_remover;
 pub mod string_indexer;

@@ -28,18 +28,11 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hash;
-use std::sync::Arc;
-
-use arrow::array::Float64Builder;
-use arrow::datatypes::{DataType, FieldRef};
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
 
 use crate::classifier::{ProbabilisticClassifier, normalize_to_probabilities};
-use crate::common::{ArgKind, StageRef, arrays, fingerprint, hash_f64s, single_arg_field};
-use crate::vector::{VectorArray, VectorRef};
+use crate::common::hash_f64s;
+use crate::regressor::{Regressor, RegressorUdf};
+use crate::vector::VectorRef;
 
 /// Largest category value a categorical split may name (bitset size bound).
 pub const MAX_CATEGORY: usize = 1 << 20;
@@ -604,93 +597,26 @@ impl TreeRegressor {
     }
 }
 
+impl Regressor for TreeRegressor {
+    fn num_features(&self) -> usize {
+        self.num_features
+    }
+
+    fn predict(&self, x: &VectorRef<'_>) -> f64 {
+        TreeRegressor::predict(self, x)
+    }
+
+    fn fingerprint(&self, h: &mut DefaultHasher) {
+        (self.kind, self.num_features).hash(h);
+        hash_f64s(h, &self.weights);
+        for t in &self.trees {
+            t.hash_into(h);
+        }
+    }
+}
+
 /// A tree regressor's prediction: `vector → double`.
-#[derive(Debug)]
-pub struct TreeRegressorUdf {
-    name: String,
-    signature: Signature,
-    stage: StageRef,
-    column: String,
-    model: Arc<TreeRegressor>,
-    fingerprint: u64,
-}
-
-crate::udf_identity!(TreeRegressorUdf);
-
-impl TreeRegressorUdf {
-    /// A UDF named `name` predicting from `column` for `stage`.
-    pub fn new(
-        name: impl Into<String>,
-        stage: StageRef,
-        column: impl Into<String>,
-        model: Arc<TreeRegressor>,
-    ) -> Self {
-        let fingerprint = fingerprint(|h| {
-            (model.kind, model.num_features).hash(h);
-            hash_f64s(h, &model.weights);
-            for t in &model.trees {
-                t.hash_into(h);
-            }
-        });
-        Self {
-            name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
-            stage,
-            column: column.into(),
-            model,
-            fingerprint,
-        }
-    }
-}
-
-impl ScalarUDFImpl for TreeRegressorUdf {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        single_arg_field(
-            &self.name,
-            &self.stage,
-            &args,
-            ArgKind::Vector,
-            DataType::Float64,
-        )
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = arrays(&args.args, args.number_rows)?;
-        let va = VectorArray::try_new(input[0].as_ref())?;
-        let expected = self.model.num_features;
-        let mut out = Float64Builder::with_capacity(va.len());
-        for row in 0..va.len() {
-            let v = va
-                .value(row)
-                .map_err(|e| self.stage.error(&self.column, row, e.to_string()))?
-                .ok_or_else(|| self.stage.error(&self.column, row, "null vector"))?;
-            if v.size() != expected {
-                return Err(self.stage.error(
-                    &self.column,
-                    row,
-                    format!(
-                        "vector size {} does not match the model's {expected}",
-                        v.size()
-                    ),
-                ));
-            }
-            out.append_value(self.model.predict(&v));
-        }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
-}
+pub type TreeRegressorUdf = RegressorUdf<TreeRegressor>;
 
 #[cfg(test)]
 mod tests {

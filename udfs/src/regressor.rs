@@ -1,0 +1,125 @@
+//! The prediction UDF of a regression model, `vector → double`, shared by linear regression
+//! and the tree regressors: each model says how many features it reads and how it predicts.
+//!
+//! # Null Handling
+//! A null features vector fails, as does a vector whose size differs from the model's (Spark
+//! fails or reads out of range).
+
+use std::collections::hash_map::DefaultHasher;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use arrow::array::Float64Builder;
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::common::{ArgKind, StageRef, arrays, fingerprint, single_arg_field};
+use crate::vector::{VectorArray, VectorRef};
+
+/// A fitted regression model.
+pub trait Regressor: Debug + Send + Sync + 'static {
+    /// Number of features the model reads (the input vector size).
+    fn num_features(&self) -> usize;
+
+    /// The prediction for one feature vector of [`Self::num_features`] elements.
+    fn predict(&self, x: &VectorRef<'_>) -> f64;
+
+    /// Hashes the fitted parameters (for UDF identity).
+    fn fingerprint(&self, h: &mut DefaultHasher);
+}
+
+/// A regression model's prediction: `vector → double`.
+#[derive(Debug)]
+pub struct RegressorUdf<M: Regressor> {
+    name: String,
+    signature: Signature,
+    stage: StageRef,
+    column: String,
+    model: Arc<M>,
+    fingerprint: u64,
+}
+
+impl<M: Regressor> PartialEq for RegressorUdf<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.fingerprint == other.fingerprint
+    }
+}
+impl<M: Regressor> Eq for RegressorUdf<M> {}
+impl<M: Regressor> std::hash::Hash for RegressorUdf<M> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.fingerprint.hash(state);
+    }
+}
+
+impl<M: Regressor> RegressorUdf<M> {
+    /// A UDF named `name` predicting from `column` for `stage`.
+    pub fn new(
+        name: impl Into<String>,
+        stage: StageRef,
+        column: impl Into<String>,
+        model: Arc<M>,
+    ) -> Self {
+        let fingerprint = fingerprint(|h| model.fingerprint(h));
+        Self {
+            name: name.into(),
+            signature: Signature::any(1, Volatility::Immutable),
+            stage,
+            column: column.into(),
+            model,
+            fingerprint,
+        }
+    }
+}
+
+impl<M: Regressor> ScalarUDFImpl for RegressorUdf<M> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        single_arg_field(
+            &self.name,
+            &self.stage,
+            &args,
+            ArgKind::Vector,
+            DataType::Float64,
+        )
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let input = arrays(&args.args, args.number_rows)?;
+        let va = VectorArray::try_new(input[0].as_ref())?;
+        let expected = self.model.num_features();
+        let mut out = Float64Builder::with_capacity(va.len());
+        for row in 0..va.len() {
+            let v = va
+                .value(row)
+                .map_err(|e| self.stage.error(&self.column, row, e.to_string()))?
+                .ok_or_else(|| self.stage.error(&self.column, row, "null vector"))?;
+            if v.size() != expected {
+                return Err(self.stage.error(
+                    &self.column,
+                    row,
+                    format!(
+                        "vector size {} does not match the model's {expected}",
+                        v.size()
+                    ),
+                ));
+            }
+            out.append_value(self.model.predict(&v));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
