@@ -53,6 +53,7 @@ pub mod regressor;
 pub mod standard_scaler;
 pub mod stopwords_remover;
 pub mod string_indexer;
+pub mod string_lookup;
 pub mod string_map;
 pub mod text;
 pub mod tokenizer;

@@ -11,17 +11,13 @@
 //! A null input fails (MLeap's model dereferences it), as does a string no regex matches when
 //! there is no `default_value`.
 
-use std::sync::Arc;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::Hash;
 
-use arrow::array::Int32Builder;
-use arrow::datatypes::{DataType, FieldRef};
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use arrow::datatypes::Int32Type;
 use regex::Regex;
 
-use crate::common::{ArgKind, StageRef, arrays, fingerprint, for_each_str, single_arg_field};
+use crate::string_lookup::{StringLookup, StringLookupUdf};
 
 /// The fitted lookup: regexes in order with their indices.
 #[derive(Debug, Clone)]
@@ -63,83 +59,24 @@ impl RegexIndex {
     }
 }
 
-/// `regex_indexer`: `string → int`.
-#[derive(Debug)]
-pub struct RegexIndexerUdf {
-    name: String,
-    signature: Signature,
-    stage: StageRef,
-    column: String,
-    model: Arc<RegexIndex>,
-    fingerprint: u64,
-}
+impl StringLookup for RegexIndex {
+    type Output = Int32Type;
 
-crate::udf_identity!(RegexIndexerUdf);
+    fn apply(&self, s: Option<&str>) -> std::result::Result<i32, String> {
+        RegexIndex::apply(self, s)
+    }
 
-impl RegexIndexerUdf {
-    /// A UDF named `name` indexing `column` for `stage`.
-    pub fn new(
-        name: impl Into<String>,
-        stage: StageRef,
-        column: impl Into<String>,
-        model: Arc<RegexIndex>,
-    ) -> Self {
-        let fingerprint = fingerprint(|h| {
-            use std::hash::Hash;
-            for (r, i) in &model.lookup {
-                r.as_str().hash(h);
-                i.hash(h);
-            }
-            model.default.hash(h);
-        });
-        Self {
-            name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
-            stage,
-            column: column.into(),
-            model,
-            fingerprint,
+    fn fingerprint(&self, h: &mut DefaultHasher) {
+        for (r, i) in &self.lookup {
+            r.as_str().hash(h);
+            i.hash(h);
         }
+        self.default.hash(h);
     }
 }
 
-impl ScalarUDFImpl for RegexIndexerUdf {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Int32)
-    }
-
-    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        single_arg_field(
-            &self.name,
-            &self.stage,
-            &args,
-            ArgKind::String,
-            DataType::Int32,
-        )
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = arrays(&args.args, args.number_rows)?;
-        let mut out = Int32Builder::with_capacity(input[0].len());
-        for_each_str(&self.name, &input[0], |row, v| {
-            let i = self
-                .model
-                .apply(v)
-                .map_err(|m| self.stage.error(&self.column, row, m))?;
-            out.append_value(i);
-            Ok(())
-        })?;
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
-}
+/// `regex_indexer`: `string → int`.
+pub type RegexIndexerUdf = StringLookupUdf<RegexIndex>;
 
 #[cfg(test)]
 mod tests {

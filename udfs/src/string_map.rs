@@ -8,18 +8,13 @@
 //! `error` fails ("Missing label: null"), as MLeap's Scala map lookup does.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::Hash;
 
-use arrow::array::Float64Builder;
-use arrow::datatypes::{DataType, FieldRef};
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use arrow::datatypes::Float64Type;
 
-use crate::common::{
-    ArgKind, StageRef, arrays, fingerprint, for_each_str, hash_f64s, single_arg_field,
-};
+use crate::common::hash_f64s;
+use crate::string_lookup::{StringLookup, StringLookupUdf};
 
 /// The fitted map.
 #[derive(Debug, Clone)]
@@ -54,85 +49,26 @@ impl StringMap {
     }
 }
 
-/// `string_map`: `string → double`.
-#[derive(Debug)]
-pub struct StringMapUdf {
-    name: String,
-    signature: Signature,
-    stage: StageRef,
-    column: String,
-    model: Arc<StringMap>,
-    fingerprint: u64,
-}
+impl StringLookup for StringMap {
+    type Output = Float64Type;
 
-crate::udf_identity!(StringMapUdf);
+    fn apply(&self, label: Option<&str>) -> std::result::Result<f64, String> {
+        StringMap::apply(self, label)
+    }
 
-impl StringMapUdf {
-    /// A UDF named `name` mapping `column` for `stage`.
-    pub fn new(
-        name: impl Into<String>,
-        stage: StageRef,
-        column: impl Into<String>,
-        model: Arc<StringMap>,
-    ) -> Self {
-        let fingerprint = fingerprint(|h| {
-            use std::hash::Hash;
-            let mut entries: Vec<_> = model.map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            for (k, v) in entries {
-                k.hash(h);
-                hash_f64s(h, &[*v]);
-            }
-            model.default.map(f64::to_bits).hash(h);
-        });
-        Self {
-            name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
-            stage,
-            column: column.into(),
-            model,
-            fingerprint,
+    fn fingerprint(&self, h: &mut DefaultHasher) {
+        let mut entries: Vec<_> = self.map.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in entries {
+            k.hash(h);
+            hash_f64s(h, &[*v]);
         }
+        self.default.map(f64::to_bits).hash(h);
     }
 }
 
-impl ScalarUDFImpl for StringMapUdf {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        single_arg_field(
-            &self.name,
-            &self.stage,
-            &args,
-            ArgKind::String,
-            DataType::Float64,
-        )
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = arrays(&args.args, args.number_rows)?;
-        let mut out = Float64Builder::with_capacity(input[0].len());
-        for_each_str(&self.name, &input[0], |row, v| {
-            let y = self
-                .model
-                .apply(v)
-                .map_err(|m| self.stage.error(&self.column, row, m))?;
-            out.append_value(y);
-            Ok(())
-        })?;
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
-}
+/// `string_map`: `string → double`.
+pub type StringMapUdf = StringLookupUdf<StringMap>;
 
 #[cfg(test)]
 mod tests {
