@@ -66,6 +66,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| compiled.evaluate(&one).unwrap())
     });
 
+    // what `ember serve` compiles: only the requested output column, intermediates fused
+    let served = pipeline
+        .compile_for(one.schema(), &["predicted_class"])
+        .unwrap();
+    g.bench_function("single_row_one_output", |b| {
+        b.iter(|| served.evaluate(&one).unwrap())
+    });
+
     g.throughput(Throughput::Elements(batch.num_rows() as u64));
     g.bench_function("batch_8192", |b| {
         b.iter(|| compiled.evaluate(&batch).unwrap())

@@ -96,6 +96,94 @@ fn compiled_pipeline_scores_single_rows_like_batches() {
 }
 
 #[test]
+fn compiling_for_one_output_prunes_and_fuses_but_scores_the_same() {
+    let (pipeline, input, expected) = car();
+    let steps = pipeline.steps(&input.schema()).unwrap();
+    let pruned = steps.for_outputs(&["predicted_class"]).unwrap();
+    // StringIndexer -> OneHotEncoder -> VectorAssembler -> prediction -> IndexToString, each
+    // read once: one nested expression; rawPrediction and probability are not computed
+    assert!(steps.steps.len() > 5, "{}", steps.steps.len());
+    assert_eq!(pruned.steps.len(), 1);
+    let names: Vec<&str> = pruned
+        .output
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names.last(), Some(&"predicted_class"));
+    assert!(!names.contains(&"probability"), "{names:?}");
+
+    let compiled = pipeline
+        .compile_for(input.schema(), &["probability", "predicted_class"])
+        .unwrap();
+    let out = compiled.evaluate(&input).unwrap();
+    assert_eq!(out.num_columns(), input.num_columns() + 2);
+    for name in ["probability", "predicted_class"] {
+        compare_column(
+            name,
+            expected.column_by_name(name).unwrap(),
+            out.column_by_name(name).unwrap(),
+        )
+        .unwrap();
+    }
+    // rows one at a time, as a server scores them
+    let served = pipeline
+        .compile_for(input.schema(), &["predicted_class"])
+        .unwrap();
+    for row in [0, 17, 199] {
+        let one = served.evaluate(&input.slice(row, 1)).unwrap();
+        compare_column(
+            "predicted_class",
+            &expected
+                .column_by_name("predicted_class")
+                .unwrap()
+                .slice(row, 1),
+            one.column_by_name("predicted_class").unwrap(),
+        )
+        .unwrap();
+    }
+    let err = pipeline
+        .compile_for(input.schema(), &["no_such_column"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no_such_column") && err.contains("predicted_class"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pruning_keeps_skip_filters_so_the_same_rows_survive() {
+    // the skip filter on `ci` stays even when only an input column is asked for
+    let si = StringIndexer::new(
+        "si",
+        vec!["c".into()],
+        vec!["ci".into()],
+        vec![vec!["a".into(), "b".into()]],
+        HandleInvalid::Skip,
+    );
+    let pipeline = Pipeline::from_stages("p", vec![Arc::new(si)]);
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("c", DataType::Utf8, true)])),
+        vec![Arc::new(StringArray::from(vec![
+            Some("a"),
+            Some("x"),
+            None,
+            Some("b"),
+        ]))],
+    )
+    .unwrap();
+    let out = pipeline
+        .compile_for(batch.schema(), &["c"])
+        .unwrap()
+        .evaluate(&batch)
+        .unwrap();
+    assert_eq!(out.num_columns(), 1);
+    let c = out.column(0).as_string::<i32>();
+    assert_eq!(c.iter().collect::<Vec<_>>(), vec![Some("a"), Some("b")]);
+}
+
+#[test]
 fn errors_name_the_row_of_the_input_even_after_skipped_rows() {
     // StringIndexer (skip) drops rows 1 and 3; IndexToString then rejects original row 4
     let si = StringIndexer::new(

@@ -19,6 +19,32 @@ fn physical(pipeline: &Pipeline, input: &RecordBatch) -> ember::Result<RecordBat
     pipeline.compile(input.schema())?.evaluate(input)
 }
 
+/// The compiled path asked for one output column at a time (`Pipeline::compile_for`, which
+/// prunes what that column does not need and fuses single-use intermediates, as `ember serve`
+/// does), reassembled into the full output.
+fn per_column(pipeline: &Pipeline, input: &RecordBatch) -> ember::Result<RecordBatch> {
+    let full = pipeline.compile(input.schema())?;
+    let full = full.output_schema();
+    let n_input = input.num_columns();
+    let mut columns = input.columns().to_vec();
+    for field in &full.fields()[n_input..] {
+        let one = pipeline
+            .compile_for(input.schema(), &[field.name().as_str()])?
+            .evaluate(input)?;
+        assert_eq!(one.num_columns(), n_input + 1, "{}", field.name());
+        columns.push(std::sync::Arc::clone(one.column(n_input)));
+        if columns[0].len() != one.num_rows() {
+            // rows were dropped (handleInvalid = skip): the input columns follow the survivors
+            columns = one.columns()[..n_input]
+                .iter()
+                .cloned()
+                .chain(columns[n_input..].iter().cloned())
+                .collect();
+        }
+    }
+    Ok(RecordBatch::try_new(std::sync::Arc::clone(full), columns)?)
+}
+
 fn planned(pipeline: &Pipeline, input: &RecordBatch) -> ember::Result<RecordBatch> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -42,7 +68,11 @@ fn check_model(case: &Path, model: &Path) -> Result<(), String> {
     let meta = case_json(case);
     let pipeline = Pipeline::load(model).map_err(|e| format!("load: {e}"))?;
     let input = read_parquet(&case.join("input.parquet"));
-    let paths: [(&str, Runner); 2] = [("compiled", physical), ("planned", planned)];
+    let paths: [(&str, Runner); 3] = [
+        ("compiled", physical),
+        ("compiled per output column", per_column),
+        ("planned", planned),
+    ];
     for (path, run) in paths {
         let out = run(&pipeline, &input);
         match meta.get("spark_error").and_then(|v| v.as_str()) {

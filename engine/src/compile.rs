@@ -9,13 +9,13 @@
 //! * [`CompiledPipeline`]: physical expressions evaluated directly on a `RecordBatch`, stage by
 //!   stage — the path for request/response scoring, with no planning per call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, RecordBatchOptions};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{Schema, SchemaRef};
-use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, DFSchemaRef};
 use datafusion::execution::context::ExecutionProps;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
@@ -80,6 +80,198 @@ impl PipelineSteps {
         }
         out
     }
+}
+
+impl PipelineSteps {
+    /// The steps restricted to what computing `outputs` takes, with single-use intermediate
+    /// columns fused into the expressions that consume them.
+    ///
+    /// * Pruning: a column no requested output depends on is not computed. Filters
+    ///   (`handleInvalid = skip`) are always kept, with the columns their predicates read, so
+    ///   the same rows survive as with the full pipeline.
+    /// * Fusion: a column read exactly once, by a later column in the same stretch between
+    ///   filters, is substituted into its reader instead of being materialised (e.g.
+    ///   `IndexToString(predict(VectorAssembler(OneHotEncoder(StringIndexer(x)))))` becomes one
+    ///   nested expression). Columns read twice or more are computed once and kept.
+    ///
+    /// The result's output schema holds the input columns, the requested outputs and any
+    /// intermediate column that had to be kept; every name in `outputs` must be an input
+    /// column or a stage output.
+    pub fn for_outputs(&self, outputs: &[&str]) -> Result<PipelineSteps> {
+        for name in outputs {
+            if self.output.field_with_unqualified_name(name).is_err() {
+                let available: Vec<&str> = self
+                    .output
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect();
+                return Err(EmberError::Data {
+                    context: format!("column '{name}'"),
+                    message: format!(
+                        "the pipeline does not produce this column (columns: {})",
+                        available.join(", ")
+                    ),
+                });
+            }
+        }
+        let requested: HashSet<&str> = outputs.iter().copied().collect();
+
+        // backwards: which columns are needed, and how often each is read (and where)
+        let mut needed: HashSet<String> = requested.iter().map(|s| s.to_string()).collect();
+        let mut kept: Vec<(usize, Step)> = Vec::with_capacity(self.steps.len());
+        for (i, step) in self.steps.iter().rev() {
+            match step {
+                Step::Project { columns, .. } => {
+                    let live: Vec<(String, Expr)> = columns
+                        .iter()
+                        .filter(|(n, _)| needed.contains(n))
+                        .cloned()
+                        .collect();
+                    for (_, e) in &live {
+                        visit_columns(e, |c| {
+                            needed.insert(c.to_string());
+                        });
+                    }
+                    if !live.is_empty() {
+                        kept.push((*i, step.with_columns(live)));
+                    }
+                }
+                Step::Filter { predicate, .. } => {
+                    visit_columns(predicate, |c| {
+                        needed.insert(c.to_string());
+                    });
+                    kept.push((*i, step.clone()));
+                }
+            }
+        }
+        kept.reverse();
+
+        // forwards: count reads per column, by stretch between filters
+        let mut defined_in: HashMap<&str, usize> = HashMap::new();
+        let mut reads: HashMap<&str, (usize, usize)> = HashMap::new(); // (count, stretch)
+        let mut stretch = 0;
+        for (_, step) in &kept {
+            let mut read = |c| {
+                let (k, _) = reads.get(c).copied().unwrap_or((0, stretch));
+                // a read from another stretch than the definition prevents fusion
+                let at = if k == 0 { stretch } else { usize::MAX };
+                reads.insert(c, (k + 1, at));
+            };
+            match step {
+                Step::Project { columns, .. } => {
+                    for (_, e) in columns {
+                        visit_columns_ref(e, &mut read);
+                    }
+                    for (n, _) in columns {
+                        defined_in.insert(n.as_str(), stretch);
+                    }
+                }
+                Step::Filter { predicate, .. } => {
+                    visit_columns_ref(predicate, &mut read);
+                    stretch += 1;
+                }
+            }
+        }
+        let fusible = |name: &str| {
+            !requested.contains(name)
+                && matches!(
+                    (reads.get(name), defined_in.get(name)),
+                    (Some((1, at)), Some(def)) if at == def
+                )
+        };
+
+        // forwards again: substitute, then re-type every remaining step
+        let mut inline: HashMap<String, Expr> = HashMap::new();
+        let mut schema = Arc::clone(&self.input);
+        let mut steps = Vec::with_capacity(kept.len());
+        for (i, step) in &kept {
+            match step {
+                Step::Project { columns, .. } => {
+                    let mut emitted = Vec::with_capacity(columns.len());
+                    for (name, e) in columns {
+                        let e = substitute(e.clone(), &inline)?;
+                        if fusible(name) {
+                            inline.insert(name.clone(), e);
+                        } else {
+                            emitted.push((name.clone(), e));
+                        }
+                    }
+                    if emitted.is_empty() {
+                        continue;
+                    }
+                    let after = project(empty(&schema), &emitted)?;
+                    let output = Arc::clone(after.schema());
+                    steps.push((
+                        *i,
+                        Step::Project {
+                            input: Arc::clone(&schema),
+                            output: Arc::clone(&output),
+                            columns: emitted,
+                        },
+                    ));
+                    schema = output;
+                }
+                Step::Filter { predicate, .. } => {
+                    let predicate = substitute(predicate.clone(), &inline)?;
+                    steps.push((
+                        *i,
+                        Step::Filter {
+                            input: Arc::clone(&schema),
+                            predicate,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(PipelineSteps {
+            input: Arc::clone(&self.input),
+            output: schema,
+            steps,
+        })
+    }
+}
+
+impl Step {
+    fn with_columns(&self, columns: Vec<(String, Expr)>) -> Step {
+        match self {
+            Step::Project { input, output, .. } => Step::Project {
+                input: Arc::clone(input),
+                output: Arc::clone(output),
+                columns,
+            },
+            Step::Filter { .. } => self.clone(),
+        }
+    }
+}
+
+/// Calls `f` with the name of every column `e` reads (once per read).
+fn visit_columns(e: &Expr, mut f: impl FnMut(&str)) {
+    visit_columns_ref(e, &mut f);
+}
+
+fn visit_columns_ref<'a>(e: &'a Expr, f: &mut impl FnMut(&'a str)) {
+    let _ = e.apply(|node| {
+        if let Expr::Column(c) = node {
+            f(c.name.as_str());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+}
+
+/// Replaces every read of a column in `inline` by its expression.
+fn substitute(e: Expr, inline: &HashMap<String, Expr>) -> Result<Expr> {
+    if inline.is_empty() {
+        return Ok(e);
+    }
+    Ok(e.transform_up(|node| match &node {
+        Expr::Column(c) => match inline.get(&c.name) {
+            Some(replacement) => Ok(Transformed::yes(replacement.clone())),
+            None => Ok(Transformed::no(node)),
+        },
+        _ => Ok(Transformed::no(node)),
+    })?
+    .data)
 }
 
 fn empty(schema: &DFSchemaRef) -> LogicalPlan {
@@ -214,6 +406,8 @@ pub struct CompiledPipeline {
     output: SchemaRef,
     steps: Vec<PhysicalStep>,
     stage_of_step: Vec<(String, String)>,
+    /// When only some columns were asked for: their indices in the last step's batch.
+    select: Option<Vec<usize>>,
 }
 
 impl std::fmt::Debug for CompiledPipeline {
@@ -265,7 +459,31 @@ impl CompiledPipeline {
             output: Arc::new(steps.output.as_arrow().clone()),
             steps: out,
             stage_of_step,
+            select: None,
         })
+    }
+
+    /// Like [`CompiledPipeline::new`] for `steps` pruned and fused by
+    /// [`PipelineSteps::for_outputs`]: the output is the input columns followed by `outputs`
+    /// (in that order; a requested input column is not repeated).
+    pub(crate) fn selecting(
+        stages: &[Arc<dyn Stage>],
+        steps: &PipelineSteps,
+        outputs: &[&str],
+    ) -> Result<Self> {
+        let mut compiled = Self::new(stages, steps)?;
+        let last = Arc::clone(&compiled.output);
+        let n_input = compiled.input.fields().len();
+        let mut select: Vec<usize> = (0..n_input).collect();
+        for name in outputs {
+            let i = last.index_of(name)?;
+            if !select.contains(&i) {
+                select.push(i);
+            }
+        }
+        compiled.output = Arc::new(last.project(&select)?);
+        compiled.select = Some(select);
+        Ok(compiled)
     }
 
     /// The input schema this was compiled for.
@@ -344,6 +562,11 @@ impl CompiledPipeline {
                     cur = filter_record_batch(&cur, mask)?;
                 }
             }
+        }
+        if let Some(select) = &self.select {
+            let options = RecordBatchOptions::new().with_row_count(Some(cur.num_rows()));
+            let cols = select.iter().map(|i| Arc::clone(cur.column(*i))).collect();
+            cur = RecordBatch::try_new_with_options(Arc::clone(&self.output), cols, &options)?;
         }
         Ok((cur, rows))
     }

@@ -249,6 +249,17 @@ impl Pipeline {
         CompiledPipeline::new(&self.stages, &steps)
     }
 
+    /// Compiles for `input` like [`Pipeline::compile`], computing only what `outputs` need: the
+    /// result's batches hold the input columns followed by `outputs`. Columns nothing asked for
+    /// are not computed, and single-use intermediate columns are fused into the expressions
+    /// reading them (see [`PipelineSteps::for_outputs`]), which makes scoring a few rows
+    /// several times faster than the full [`Pipeline::compile`]. Rows dropped by
+    /// `handleInvalid = skip` are dropped exactly as there.
+    pub fn compile_for(&self, input: SchemaRef, outputs: &[&str]) -> Result<CompiledPipeline> {
+        let steps = self.steps(&input)?.for_outputs(outputs)?;
+        CompiledPipeline::selecting(&self.stages, &steps, outputs)
+    }
+
     /// Transforms one batch (compiling for its schema first; use [`Pipeline::compile`] to
     /// transform many batches of one schema).
     pub fn transform_batch(&self, batch: &RecordBatch) -> Result<RecordBatch> {

@@ -16,9 +16,11 @@ use datafusion::common::{Result, exec_err};
 
 use crate::common::is_string_type;
 
-/// The item field of an `array<string>` column.
+/// The item field of an `array<string>` column (one shared `Arc`, so type comparisons between
+/// ember's list columns succeed on pointer equality).
 pub fn string_list_item() -> FieldRef {
-    Arc::new(Field::new("element", DataType::Utf8, true))
+    static ITEM: std::sync::OnceLock<FieldRef> = std::sync::OnceLock::new();
+    Arc::clone(ITEM.get_or_init(|| Arc::new(Field::new("element", DataType::Utf8, true))))
 }
 
 /// The Arrow type of an `array<string>` column inside ember.

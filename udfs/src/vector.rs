@@ -31,23 +31,38 @@ fn element_field(data_type: DataType) -> FieldRef {
     Arc::new(Field::new("element", data_type, false))
 }
 
+/// The list item fields and struct fields, built once: every vector column ember makes shares
+/// these `Arc`s, so the type comparisons Arrow makes when a batch or struct is assembled
+/// succeed on pointer equality instead of walking the nested fields.
+struct VectorLayout {
+    index_item: FieldRef,
+    value_item: FieldRef,
+    fields: Fields,
+}
+
+fn layout() -> &'static VectorLayout {
+    static LAYOUT: std::sync::OnceLock<VectorLayout> = std::sync::OnceLock::new();
+    LAYOUT.get_or_init(|| {
+        let index_item = element_field(DataType::Int32);
+        let value_item = element_field(DataType::Float64);
+        let fields = Fields::from(vec![
+            Field::new("type", DataType::Int8, false),
+            Field::new("size", DataType::Int32, true),
+            Field::new("indices", DataType::List(Arc::clone(&index_item)), true),
+            Field::new("values", DataType::List(Arc::clone(&value_item)), true),
+        ]);
+        VectorLayout {
+            index_item,
+            value_item,
+            fields,
+        }
+    })
+}
+
 /// The four fields of Spark's VectorUDT struct, with the child names and nullability Spark's
 /// Parquet files carry (`element` list items, non-null `type`).
 pub fn vector_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("type", DataType::Int8, false),
-        Field::new("size", DataType::Int32, true),
-        Field::new(
-            "indices",
-            DataType::List(element_field(DataType::Int32)),
-            true,
-        ),
-        Field::new(
-            "values",
-            DataType::List(element_field(DataType::Float64)),
-            true,
-        ),
-    ])
+    layout().fields.clone()
 }
 
 /// The Arrow type of a Spark ML vector column.
@@ -456,10 +471,10 @@ impl VectorBuilder {
     /// Finishes the column as a `StructArray` of [`vector_data_type`].
     pub fn finish(mut self) -> StructArray {
         self.ensure_started();
-        let fields = vector_fields();
-        let list = |item: DataType, offsets: Vec<i32>, child: ArrayRef, valid: &[bool]| {
+        let layout = layout();
+        let list = |item: &FieldRef, offsets: Vec<i32>, child: ArrayRef, valid: &[bool]| {
             ListArray::new(
-                element_field(item),
+                Arc::clone(item),
                 OffsetBuffer::new(ScalarBuffer::from(offsets)),
                 child,
                 Self::null_buffer(valid),
@@ -473,13 +488,13 @@ impl VectorBuilder {
                 Self::null_buffer(&self.size_valid),
             )),
             Arc::new(list(
-                DataType::Int32,
+                &layout.index_item,
                 self.index_offsets,
                 Arc::new(Int32Array::from(self.indices)),
                 &self.index_valid,
             )),
             Arc::new(list(
-                DataType::Float64,
+                &layout.value_item,
                 self.value_offsets,
                 Arc::new(Float64Array::from(self.values)),
                 &values_valid,
@@ -490,7 +505,7 @@ impl VectorBuilder {
         } else {
             None
         };
-        StructArray::new(fields, columns, nulls)
+        StructArray::new(layout.fields.clone(), columns, nulls)
     }
 
     /// Finishes the column as an `ArrayRef`.

@@ -299,20 +299,32 @@ impl Prepared {
                 .map(|c| Field::new(&c.name, c.arrow(), true))
                 .collect::<Vec<_>>(),
         ));
-        let compiled = pipeline.compile(arrow).map_err(|e| e.to_string())?;
-        let out_schema = compiled.output_schema();
-        let output_index = out_schema.index_of(&output.name).map_err(|_| {
-            let names: Vec<&str> = out_schema
+        // only what the output column needs is computed per request
+        let steps = pipeline.steps(&arrow).map_err(|e| e.to_string())?;
+        if steps
+            .output
+            .field_with_unqualified_name(&output.name)
+            .is_err()
+        {
+            let names: Vec<&str> = steps
+                .output
                 .fields()
                 .iter()
                 .map(|f| f.name().as_str())
                 .collect();
-            format!(
+            return Err(format!(
                 "output column '{}' is not produced by the pipeline (columns: {})",
                 output.name,
                 names.join(", ")
-            )
-        })?;
+            ));
+        }
+        let compiled = pipeline
+            .compile_for(arrow, &[output.name.as_str()])
+            .map_err(|e| e.to_string())?;
+        let out_schema = compiled.output_schema();
+        let output_index = out_schema
+            .index_of(&output.name)
+            .map_err(|e| e.to_string())?;
         let actual = out_schema.field(output_index).data_type();
         let fits = match output.structure {
             Structure::Basic => {
