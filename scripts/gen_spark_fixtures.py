@@ -41,8 +41,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 import mleap_bundle_writer
-from pyspark.sql.types import (ArrayType, BooleanType, DoubleType, IntegerType, LongType, StringType,
-                               StructField, StructType)
+from pyspark.sql.types import (ArrayType, BooleanType, DoubleType, IntegerType, LongType, MapType,
+                               StringType, StructField, StructType)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = {}
@@ -86,6 +86,11 @@ def has_vectors(schema):
 def has_arrays(schema):
     """Spark's CSV writer refuses array columns (e.g. array<string>)."""
     return any(isinstance(f.dataType, ArrayType) for f in schema.fields)
+
+
+def has_maps(schema):
+    """Spark's CSV writer refuses map columns too."""
+    return any(isinstance(f.dataType, MapType) for f in schema.fields)
 
 
 def emit(spark, name, model, test_df, description, out_root, expect_error=False):
@@ -1049,7 +1054,7 @@ def emit_bundle_only(spark, name, test_df, outputs, nodes, description, out_root
     os.makedirs(d)
     single_file(test_df, "parquet", os.path.join(d, "input.parquet"))
     single_file(test_df, "json", os.path.join(d, "input.jsonl"))
-    if not has_vectors(test_df.schema):
+    if not has_vectors(test_df.schema) and not has_maps(test_df.schema):
         single_file(test_df, "csv", os.path.join(d, "input.csv"), header="true")
     base = prepare(test_df) if prepare else test_df
     out = base.select(*test_df.columns, *[c.alias(n) for n, c in outputs])
@@ -1382,6 +1387,101 @@ def mleap_regex_indexer(spark, out, rng):
                ("s_any", F.expr(case_sql(strict_regexes, strict_indices, "NULL")))]
     emit_bundle_only(spark, "mleap_regex_indexer", test, outputs, nodes,
                      "MLeap regex_indexer: first match, default, no default", out)
+
+
+@case
+def mleap_multinomial_labeler(spark, out, rng):
+    """MLeap multinomial_labeler: the vector entries >= threshold in index order, as values
+    (array<double>) and labels (array<string>); dense and sparse vectors, NaN (never passes in
+    Scala), -0.0, values equal to the threshold, rows where nothing passes; a zero threshold
+    (written as `{}`: sparse zeros pass) with only the labels port; only the probabilities port."""
+    from mleap_bundle_writer import Node, l_strings, s_double
+    from pyspark.ml.functions import vector_to_array
+    labels = ["fico", "dti", "income", "age"]
+    fixed = [Vectors.dense([0.1, 0.25, 0.7, 0.0]), Vectors.dense([0.25, float("nan"), -0.0, 1.0]),
+             Vectors.sparse(4, [1, 3], [0.3, -0.5]), Vectors.sparse(4, [], []),
+             Vectors.dense([0.0, 0.0, 0.0, 0.0]), Vectors.dense([0.2, 0.1, -1.0, 0.24999999999999997]),
+             Vectors.dense([0.5, 0.5, 0.5, 0.5])]
+
+    def random_vector():
+        xs = [rng.choice([0.0, 0.25, 0.5, round(rng.random(), 3)]) for _ in range(4)]
+        if rng.random() < 0.4:
+            nz = [i for i, x in enumerate(xs) if x != 0.0]
+            return Vectors.sparse(4, nz, [xs[i] for i in nz])
+        return Vectors.dense(xs)
+
+    vectors = fixed + [random_vector() for _ in range(20)]
+    test = df(spark, [(i, v) for i, v in enumerate(vectors)],
+              [("id", IntegerType()), ("features", VectorUDT())])
+    attrs = lambda t: {"threshold": t, "labels": l_strings(labels)}  # noqa: E731
+    nodes = [("multinomial_labeler", Node("multinomial_labeler", attrs(s_double(0.25)),
+                                          [("features", "features")],
+                                          [("probabilities", "probabilities"), ("labels", "labels")])),
+             ("multinomial_labeler_zero", Node("multinomial_labeler", attrs({}),
+                                               [("features", "features")], [("labels", "labels_zero")])),
+             ("multinomial_labeler_half", Node("multinomial_labeler", attrs(s_double(0.5)),
+                                               [("features", "features")],
+                                               [("probabilities", "probabilities_half")]))]
+    arr = vector_to_array(F.col("features"))
+    names = F.array(*[F.lit(x) for x in labels])
+
+    def passing(t):
+        # Scala's `>=`: NaN never passes (Spark SQL orders NaN above every number)
+        pairs = F.transform(arr, lambda x, i: F.struct(x.alias("x"), i.alias("i")))
+        return F.filter(pairs, lambda e: ~F.isnan(e["x"]) & (e["x"] >= F.lit(t)))
+
+    values = lambda t: F.transform(passing(t), lambda e: e["x"])  # noqa: E731
+    label_of = lambda t: F.transform(passing(t), lambda e: F.element_at(names, e["i"] + 1))  # noqa: E731
+    outputs = [("probabilities", values(0.25)), ("labels", label_of(0.25)),
+               ("labels_zero", label_of(0.0)), ("probabilities_half", values(0.5))]
+    emit_bundle_only(spark, "mleap_multinomial_labeler", test, outputs, nodes,
+                     "MLeap multinomial_labeler: entries >= threshold as values and labels", out)
+
+
+@case
+def mleap_map_entry_selector(spark, out, rng):
+    """MLeap map_entry_selector: map[key], or default_value when the key is absent; present,
+    absent and null keys, empty maps, a null and a NaN value, case-sensitive and empty keys;
+    double values with a default and with the implicit 0.0 (`{}`), string values."""
+    from mleap_bundle_writer import Node, s_basic_type, s_double, s_string
+    fields = [("id", IntegerType()), ("m", MapType(StringType(), DoubleType())), ("k", StringType()),
+              ("tags", MapType(StringType(), StringType())), ("t", StringType())]
+    # the first row has every column (JSON readers take the column order from it)
+    fixed = [(0, {"a": 1.0, "b": 2.5}, "a", {"color": "red", "size": "L"}, "color"),
+             (1, {"a": 1.0, "b": 2.5}, "z", {"color": "blue"}, "size"),
+             (2, {}, "a", {}, "color"),
+             (3, {"a": None, "b": 3.0}, "a", {"color": None}, "color"),
+             (4, {"a": float("nan")}, "a", {"Color": "upper"}, "color"),
+             (5, {"a": 1.0}, None, {"color": "green"}, None),
+             (6, {"A": 7.0, "": -1.0}, "", {"": "empty"}, ""),
+             (7, {"A": 7.0}, "a", {"size": "S"}, "size")]
+    keys, tag_keys = ["a", "b", "c", "d"], ["color", "size"]
+    rand = []
+    for i in range(len(fixed), len(fixed) + 16):
+        m = {x: round(rng.gauss(0, 3), 3) for x in keys if rng.random() < 0.5}
+        tags = {x: rng.choice(["red", "blue", "M"]) for x in tag_keys if rng.random() < 0.6}
+        rand.append((i, m, rng.choice(keys + ["x"]), tags, rng.choice(tag_keys + ["x"])))
+    test = df(spark, fixed + rand, fields)
+    typed = lambda v, d: {"key_type": s_basic_type("string"), "value_type": s_basic_type(v),  # noqa: E731
+                          "default_value": d}
+    nodes = [("map_entry_selector", Node("map_entry_selector", typed("double", s_double(42.5)),
+                                         [("input", "m"), ("key", "k")], [("output", "m_k")])),
+             ("map_entry_selector_zero", Node("map_entry_selector", typed("double", {}),
+                                              [("input", "m"), ("key", "k")], [("output", "m_k_zero")])),
+             ("map_entry_selector_string", Node("map_entry_selector", typed("string", s_string("none")),
+                                                [("input", "tags"), ("key", "t")], [("output", "tag")]))]
+
+    def select(m, k, default):
+        # Scala's Map.getOrElse: a present key gives its value (null included); a null key is
+        # never present
+        found = F.col(k).isNotNull() & F.map_contains_key(F.col(m), F.col(k))
+        return F.when(found, F.element_at(F.col(m), F.col(k))).otherwise(F.lit(default))
+
+    outputs = [("m_k", select("m", "k", 42.5)), ("m_k_zero", select("m", "k", 0.0)),
+               ("tag", select("tags", "t", "none"))]
+    emit_bundle_only(spark, "mleap_map_entry_selector", test, outputs, nodes,
+                     "MLeap map_entry_selector: map[key] or default_value, double and string values",
+                     out)
 
 
 def write_example(spark, root):

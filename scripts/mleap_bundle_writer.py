@@ -65,6 +65,11 @@ def s_string(x):
     return {"string": x}
 
 
+def s_basic_type(name):
+    """A basic type value (`Value.basicType`): `double`, `string`, ..."""
+    return {"basic_type": name}
+
+
 def l_strings(xs):
     return {"type": "list", "string": list(xs)}
 

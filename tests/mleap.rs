@@ -233,10 +233,32 @@ fn pb_value(v: &Json) -> pb::Value {
             i: v.get("int").and_then(Json::as_i64).unwrap_or(0) as i32,
             l: v.get("long").and_then(Json::as_i64).unwrap_or(0),
             d: v.get("double").map(f).unwrap_or(0.0),
+            bt: v
+                .get("basic_type")
+                .and_then(Json::as_str)
+                .map(basic_type_code)
+                .unwrap_or(0),
             ..Default::default()
         }),
     };
     pb::Value { v: Some(kind) }
+}
+
+/// bundle.proto's `BasicType` number of a JSON basic type name.
+fn basic_type_code(name: &str) -> i32 {
+    let t = match name {
+        "boolean" => pb::BasicType::Boolean,
+        "byte" => pb::BasicType::Byte,
+        "short" => pb::BasicType::Short,
+        "int" => pb::BasicType::Int,
+        "long" => pb::BasicType::Long,
+        "float" => pb::BasicType::Float,
+        "double" => pb::BasicType::Double,
+        "string" => pb::BasicType::String,
+        "byte_string" => pb::BasicType::ByteString,
+        other => panic!("basic type {other}"),
+    };
+    t as i32
 }
 
 fn to_pb_model(json: &[u8]) -> Vec<u8> {
@@ -588,7 +610,7 @@ fn spark_parity_bundles_load_or_name_the_unsupported_op() {
         other_data.len()
     );
     assert!(
-        loaded.len() + other_data.len() >= 36,
+        loaded.len() + other_data.len() >= 37,
         "only {} load: {loaded:?} {other_data:?}",
         loaded.len() + other_data.len()
     );
@@ -888,6 +910,484 @@ fn bucketizer_bundle_restores_infinite_splits() {
         .values()
         .to_vec();
     assert_eq!(b, vec![0.0, 0.0, 1.0, 1.0, 2.0, 2.0]);
+}
+
+// ----------------------------------------------------------------------------------------
+// extension ops without a Spark class: multinomial_labeler, map_entry_selector
+
+/// One node of a hand-written bundle: name, op, attributes, input and output ports.
+type TestNode<'a> = (
+    &'a str,
+    &'a str,
+    Json,
+    &'a [(&'a str, &'a str)],
+    &'a [(&'a str, &'a str)],
+);
+
+/// Writes a JSON bundle of `nodes` (in order) into `dir`.
+fn write_bundle(dir: &Path, nodes: &[TestNode<'_>]) {
+    let write = |rel: &str, json: Json| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, json.to_string()).unwrap();
+    };
+    write(
+        "bundle.json",
+        serde_json::json!({"uid": "u", "name": "p", "format": "json", "version": "0.23.0",
+                           "timestamp": "2026-01-01T00:00:00.000"}),
+    );
+    write(
+        "root/node.json",
+        serde_json::json!({"name": "p", "shape": {"inputs": [], "outputs": []}}),
+    );
+    let names: Vec<&str> = nodes.iter().map(|n| n.0).collect();
+    write(
+        "root/model.json",
+        serde_json::json!({"op": "pipeline", "attributes": {"nodes": {"type": "list", "string": names}}}),
+    );
+    let sockets = |ports: &[(&str, &str)]| -> Json {
+        ports
+            .iter()
+            .map(|(p, n)| serde_json::json!({"port": p, "name": n}))
+            .collect()
+    };
+    for (name, op, attributes, inputs, outputs) in nodes {
+        write(
+            &format!("root/{name}.node/node.json"),
+            serde_json::json!({"name": name, "shape": {"inputs": sockets(inputs), "outputs": sockets(outputs)}}),
+        );
+        write(
+            &format!("root/{name}.node/model.json"),
+            serde_json::json!({"op": op, "attributes": attributes}),
+        );
+    }
+}
+
+/// The param a bundle's load error names (panics on success or another error).
+fn param_error(dir: &Path) -> String {
+    match Pipeline::load(dir) {
+        Err(EmberError::Param { param, message, .. }) => format!("{param}: {message}"),
+        Err(e) => panic!("expected a param error, got {e}"),
+        Ok(_) => panic!("expected a param error"),
+    }
+}
+
+fn list_rows(a: &ArrayRef) -> Vec<Vec<String>> {
+    let l = a.as_list::<i32>();
+    (0..l.len())
+        .map(|i| {
+            let items = l.value(i);
+            (0..items.len())
+                .map(|j| arrow::util::display::array_value_to_string(&items, j).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// MLeap's MultinomialLabelerSpec (threshold 9, labels hello1 world2 !3, [0, 10, 20] gives
+/// [10, 20] and [world2, !3]); each output port on its own.
+#[test]
+fn multinomial_labeler_outputs_are_optional_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let attrs = serde_json::json!({"threshold": {"double": 9.0},
+        "labels": {"type": "list", "string": ["hello1", "world2", "!3"]}});
+    write_bundle(
+        dir.path(),
+        &[
+            (
+                "ml_labels",
+                "multinomial_labeler",
+                attrs.clone(),
+                &[("features", "test_vec")],
+                &[("labels", "labels")],
+            ),
+            (
+                "ml_probs",
+                "multinomial_labeler",
+                attrs,
+                &[("features", "test_vec")],
+                &[("probabilities", "probs")],
+            ),
+        ],
+    );
+    let p = Pipeline::load(dir.path()).unwrap();
+    let outs: Vec<(String, ember::ColumnType)> = p
+        .output_columns()
+        .into_iter()
+        .map(|c| (c.name, c.ty))
+        .collect();
+    assert_eq!(
+        outs,
+        vec![
+            ("labels".to_string(), ember::ColumnType::TextList),
+            ("probs".to_string(), ember::ColumnType::DoubleList)
+        ]
+    );
+    let vectors = ember::udfs::vector::dense_vectors([
+        Some(&[0.0, 10.0, 20.0][..]),
+        Some(&[9.0, f64::NAN, 8.0][..]),
+    ]);
+    let input = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new(
+            "test_vec",
+            vectors.data_type().clone(),
+            true,
+        )])),
+        vec![Arc::new(vectors)],
+    )
+    .unwrap();
+    let out = p.transform_batch(&input).unwrap();
+    assert_eq!(
+        out.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>(),
+        vec!["test_vec", "labels", "probs"]
+    );
+    assert_eq!(
+        list_rows(out.column_by_name("labels").unwrap()),
+        vec![vec!["world2", "!3"], vec!["hello1"]]
+    );
+    assert_eq!(
+        list_rows(out.column_by_name("probs").unwrap()),
+        vec![vec!["10.0", "20.0"], vec!["9.0"]]
+    );
+}
+
+#[test]
+fn multinomial_labeler_bad_attributes_name_the_attribute() {
+    let labels = serde_json::json!({"type": "list", "string": ["a", "b"]});
+    let cases = [
+        (
+            serde_json::json!({"threshold": {"string": "0.5"}, "labels": labels}),
+            &[("probabilities", "p")][..],
+            "threshold",
+        ),
+        (
+            serde_json::json!({"threshold": {"double": 0.5}, "labels": {"type": "list", "double": [1.0]}}),
+            &[("probabilities", "p")][..],
+            "labels",
+        ),
+        (
+            serde_json::json!({"labels": labels}),
+            &[("probabilities", "p")][..],
+            "threshold",
+        ),
+        (
+            serde_json::json!({"threshold": {"double": 0.5}, "labels": labels}),
+            &[][..],
+            "probabilities",
+        ),
+    ];
+    for (attrs, outputs, param) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write_bundle(
+            dir.path(),
+            &[(
+                "ml",
+                "multinomial_labeler",
+                attrs.clone(),
+                &[("features", "f")],
+                outputs,
+            )],
+        );
+        let err = param_error(dir.path());
+        assert!(err.starts_with(&format!("{param}:")), "{attrs}: {err}");
+    }
+}
+
+/// MLeap's own MultinomialLabelerParitySpec bundle (string_indexer → vector_assembler →
+/// multinomial_labeler, threshold 0.1, labels fico/dtizy) scores the lending-club rows: each
+/// row's outputs are the assembled features at or above 0.1 and their labels.
+#[test]
+fn mleap_multinomial_labeler_parity_bundle_scores_lending_club() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = parity_pipeline(
+        "org.apache.spark.ml.mleap.parity.feature.MultinomialLabelerParitySpec",
+        tmp.path(),
+    );
+    let rows = lending_club();
+    let out = p.compile(rows.schema()).unwrap().evaluate(&rows).unwrap();
+    let features = VectorArray::try_new(out.column_by_name("features").unwrap().as_ref()).unwrap();
+    let probs = list_rows(out.column_by_name("probabilities").unwrap());
+    let labels = list_rows(out.column_by_name("labels").unwrap());
+    let names = ["fico", "dtizy"];
+    let mut nonempty = 0;
+    for row in 0..out.num_rows() {
+        let x = features.value(row).unwrap().unwrap().to_dense();
+        let pass: Vec<usize> = (0..x.len()).filter(|&i| x[i] >= 0.1).collect();
+        let want_p: Vec<f64> = pass.iter().map(|&i| x[i]).collect();
+        let got_p: Vec<f64> = probs[row].iter().map(|s| s.parse().unwrap()).collect();
+        assert_eq!(got_p, want_p, "row {row}");
+        let want_l: Vec<&str> = pass.iter().map(|&i| names[i]).collect();
+        assert_eq!(labels[row], want_l, "row {row}");
+        nonempty += usize::from(!pass.is_empty());
+    }
+    assert!(nonempty > 0);
+}
+
+/// One row of a `map<string, double>` column (`None`: a null map).
+type MapRow<'a> = Option<&'a [(&'a str, Option<f64>)]>;
+
+/// A `map<string, double>` column built with Arrow's default field names.
+fn double_map_column(rows: &[MapRow<'_>]) -> ArrayRef {
+    use arrow::array::{Float64Builder, MapBuilder, StringBuilder};
+    let mut b = MapBuilder::new(None, StringBuilder::new(), Float64Builder::new());
+    for r in rows {
+        match r {
+            Some(entries) => {
+                for (k, v) in *entries {
+                    b.keys().append_value(k);
+                    b.values().append_option(*v);
+                }
+                b.append(true).unwrap();
+            }
+            None => b.append(false).unwrap(),
+        }
+    }
+    Arc::new(b.finish())
+}
+
+fn selector(value_type: &str, default: Json) -> Json {
+    serde_json::json!({"key_type": {"basic_type": "string"}, "value_type": {"basic_type": value_type},
+                       "default_value": default})
+}
+
+/// MLeap's MapEntrySelectorSpec (default 42.42): `{a: 1}`/`a` → 1, `{b: 2}`/a missing key →
+/// 42.42, `{c: 3}`/`c` → 3; a null key is never present; a map with integer values is cast.
+#[test]
+fn map_entry_selector_selects_or_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    write_bundle(
+        dir.path(),
+        &[(
+            "sel",
+            "map_entry_selector",
+            selector("double", serde_json::json!({"double": 42.42})),
+            &[("input", "test_map"), ("key", "my_key")],
+            &[("output", "result")],
+        )],
+    );
+    let p = Pipeline::load(dir.path()).unwrap();
+    let inputs: Vec<(String, String)> = p
+        .input_columns()
+        .into_iter()
+        .map(|c| (c.name, c.ty.to_string()))
+        .collect();
+    assert_eq!(
+        inputs,
+        vec![
+            ("test_map".to_string(), "map<string,double>".to_string()),
+            ("my_key".to_string(), "string".to_string())
+        ]
+    );
+    let maps = double_map_column(&[
+        Some(&[("a", Some(1.0))]),
+        Some(&[("b", Some(2.0))]),
+        Some(&[("c", Some(3.0))]),
+        Some(&[("a", Some(4.0))]),
+    ]);
+    let keys: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("a"),
+        Some("key_does_not_exist"),
+        Some("c"),
+        None,
+    ]));
+    let batch = |maps: ArrayRef, keys: ArrayRef| {
+        RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("test_map", maps.data_type().clone(), true),
+                Field::new("my_key", DataType::Utf8, true),
+            ])),
+            vec![maps, keys],
+        )
+        .unwrap()
+    };
+    let out = p.transform_batch(&batch(maps, Arc::clone(&keys))).unwrap();
+    assert_eq!(f64_column(&out, "result"), vec![1.0, 42.42, 3.0, 42.42]);
+    // integer values: cast to double like any numeric input
+    let ints = arrow::compute::cast(
+        &double_map_column(&[Some(&[("a", Some(1.0))][..]); 4]),
+        &DataType::Map(
+            Arc::new(Field::new(
+                "entries",
+                DataType::Struct(
+                    vec![
+                        Field::new("keys", DataType::Utf8, false),
+                        Field::new("values", DataType::Int64, true),
+                    ]
+                    .into(),
+                ),
+                false,
+            )),
+            false,
+        ),
+    )
+    .unwrap();
+    let out = p.transform_batch(&batch(ints, Arc::clone(&keys))).unwrap();
+    assert_eq!(f64_column(&out, "result"), vec![1.0, 42.42, 42.42, 42.42]);
+    // a null map fails, naming the row and the column
+    let with_null = double_map_column(&[Some(&[]), None, Some(&[]), Some(&[])]);
+    let err = p.transform_batch(&batch(with_null, keys)).unwrap_err();
+    match &err {
+        EmberError::Row { row, source } => {
+            assert_eq!((*row, source.column.as_str()), (1, "test_map"), "{err}");
+            assert!(source.message.contains("null map"), "{err}");
+        }
+        other => panic!("expected a row error, got {other}"),
+    }
+    // a column that is not a map: a compile error naming it
+    let not_map = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("test_map", DataType::Float64, true),
+            Field::new("my_key", DataType::Utf8, true),
+        ])),
+        vec![
+            Arc::new(Float64Array::from(vec![1.0])),
+            Arc::new(StringArray::from(vec!["a"])),
+        ],
+    )
+    .unwrap();
+    let err = p.transform_batch(&not_map).unwrap_err().to_string();
+    assert!(
+        err.contains("'test_map'") && err.contains("map<string,double>"),
+        "{err}"
+    );
+}
+
+/// String values, and the implicit defaults MLeap's JSON writer leaves as `{}` (0.0 and "").
+#[test]
+fn map_entry_selector_string_values_and_zero_defaults() {
+    use arrow::array::{MapBuilder, StringBuilder};
+    let dir = tempfile::tempdir().unwrap();
+    write_bundle(
+        dir.path(),
+        &[
+            (
+                "s",
+                "map_entry_selector",
+                selector("string", serde_json::json!({})),
+                &[("input", "tags"), ("key", "k")],
+                &[("output", "tag")],
+            ),
+            (
+                "s_named",
+                "map_entry_selector",
+                selector("string", serde_json::json!({"string": "none"})),
+                &[("input", "tags"), ("key", "k")],
+                &[("output", "tag_or_none")],
+            ),
+        ],
+    );
+    let p = Pipeline::load(dir.path()).unwrap();
+    let mut b = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    b.keys().append_value("color");
+    b.values().append_value("red");
+    b.append(true).unwrap();
+    b.append(true).unwrap();
+    let tags: ArrayRef = Arc::new(b.finish());
+    let input = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("tags", tags.data_type().clone(), true),
+            Field::new("k", DataType::Utf8, true),
+        ])),
+        vec![tags, Arc::new(StringArray::from(vec!["color", "color"]))],
+    )
+    .unwrap();
+    let out = p.transform_batch(&input).unwrap();
+    let strings = |name: &str| -> Vec<Option<String>> {
+        out.column_by_name(name)
+            .unwrap()
+            .as_string::<i32>()
+            .iter()
+            .map(|s| s.map(str::to_string))
+            .collect()
+    };
+    assert_eq!(strings("tag"), vec![Some("red".into()), Some("".into())]);
+    assert_eq!(
+        strings("tag_or_none"),
+        vec![Some("red".into()), Some("none".into())]
+    );
+}
+
+#[test]
+fn map_entry_selector_bad_attributes_name_the_attribute() {
+    let ok_types = |default: Json| {
+        serde_json::json!({"key_type": {"basic_type": "string"},
+                           "value_type": {"basic_type": "double"}, "default_value": default})
+    };
+    let cases = [
+        (
+            selector("long", serde_json::json!({"long": 3})),
+            "value_type",
+        ),
+        (selector("boolean", serde_json::json!({})), "value_type"),
+        (
+            serde_json::json!({"key_type": {"basic_type": "double"}, "value_type": {"basic_type": "double"},
+                               "default_value": {"double": 1.0}}),
+            "key_type",
+        ),
+        (
+            serde_json::json!({"key_type": {"string": "string"}, "value_type": {"basic_type": "double"},
+                               "default_value": {"double": 1.0}}),
+            "key_type",
+        ),
+        (
+            serde_json::json!({"key_type": {"basic_type": "string"}, "value_type": {},
+                               "default_value": {"double": 1.0}}),
+            "value_type",
+        ),
+        (
+            ok_types(serde_json::json!({"string": "x"})),
+            "default_value",
+        ),
+        (
+            selector("string", serde_json::json!({"double": 1.5})),
+            "default_value",
+        ),
+        (
+            serde_json::json!({"key_type": {"basic_type": "string"}, "value_type": {"basic_type": "double"}}),
+            "default_value",
+        ),
+    ];
+    for (attrs, param) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write_bundle(
+            dir.path(),
+            &[(
+                "sel",
+                "map_entry_selector",
+                attrs.clone(),
+                &[("input", "m"), ("key", "k")],
+                &[("output", "o")],
+            )],
+        );
+        let err = param_error(dir.path());
+        assert!(err.starts_with(&format!("{param}:")), "{attrs}: {err}");
+    }
+}
+
+/// The fixture bundles of both ops (scripts/gen_spark_fixtures.py) give Spark's expected
+/// output in MLeap's protobuf encoding too (`basic_type` attributes, lists of strings).
+#[test]
+fn extension_op_fixture_bundles_in_protobuf_give_the_same_output() {
+    for case in ["mleap_multinomial_labeler", "mleap_map_entry_selector"] {
+        let case = root().join("tests/fixtures/spark").join(case);
+        let tmp = tempfile::tempdir().unwrap();
+        let pb = tmp.path().join("protobuf.zip");
+        std::fs::write(
+            &pb,
+            zip_bytes(&to_protobuf(&files_under(&case.join("bundle")))),
+        )
+        .unwrap();
+        let p = Pipeline::load(&pb).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+        let input = common::read_parquet(&case.join("input.parquet"));
+        let out = p.transform_batch(&input).unwrap();
+        let expected = common::read_parquet(&case.join("expected.parquet"));
+        common::compare_batches(&expected, &out)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+    }
 }
 
 // ----------------------------------------------------------------------------------------

@@ -168,13 +168,14 @@ impl Pipeline {
             if !header.iter().any(|h| h.eq_ignore_ascii_case(&needed.name)) {
                 return Err(missing_column(&needed.name, header));
             }
-            if needed.ty == ColumnType::TextList {
+            if needed.ty.is_nested() {
                 return Err(EmberError::Data {
                     context: format!("column '{}'", needed.name),
-                    message: "the pipeline reads it as an array of strings, which CSV cannot \
-                              hold (Spark's CSV source refuses array<string> too); use JSON \
-                              lines or Parquet input"
-                        .into(),
+                    message: format!(
+                        "the pipeline reads it as {}, which CSV cannot hold (Spark's CSV source \
+                         refuses {} too); use JSON lines or Parquet input",
+                        needed.ty, needed.ty
+                    ),
                 });
             }
         }

@@ -16,10 +16,15 @@ use datafusion::logical_expr::{Expr, ScalarUDF, ScalarUDFImpl, cast};
 use ember_udfs::StageRef;
 use ember_udfs::cast::{CastToStringUdf, ToVectorUdf, castable_to_string, convertible_to_vector};
 use ember_udfs::common::is_string_type;
+use ember_udfs::map_entry_selector::{is_string_map_type, map_key_value, string_map_type};
+use ember_udfs::multinomial_labeler::double_list_type;
 use ember_udfs::text::{is_string_list_type, string_list_type};
 use ember_udfs::vector::{is_vector_type, vector_data_type};
 
 use crate::error::{EmberError, Result};
+
+/// The value type of a [`ColumnType::Map`] column.
+pub use ember_udfs::map_entry_selector::MapValueType;
 
 /// What a stage needs from an input column, or what it writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,15 +39,33 @@ pub enum ColumnType {
     DoubleOrVector,
     /// An array of strings (Spark's `array<string>`; Arrow `List<Utf8>`). CSV cannot hold it.
     TextList,
+    /// An array of doubles (Spark's `array<double>`; Arrow `List<Float64>`, item `element`).
+    /// CSV cannot hold it.
+    DoubleList,
+    /// A map from strings to values of one type (Spark's `map<string, V>`; Arrow `Map` with
+    /// Spark's Parquet field names). CSV cannot hold it.
+    Map(MapValueType),
 }
 
 impl ColumnType {
     /// The Arrow type to read an untyped source (CSV text) column as.
     pub fn read_type(&self) -> DataType {
         match self {
-            ColumnType::Text | ColumnType::Vector | ColumnType::TextList => DataType::Utf8,
+            ColumnType::Text
+            | ColumnType::Vector
+            | ColumnType::TextList
+            | ColumnType::DoubleList
+            | ColumnType::Map(_) => DataType::Utf8,
             ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
         }
+    }
+
+    /// True for the kinds a CSV field cannot hold (arrays and maps).
+    pub fn is_nested(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::TextList | ColumnType::DoubleList | ColumnType::Map(_)
+        )
     }
 
     /// The Arrow type of a value of this kind inside ember.
@@ -52,6 +75,8 @@ impl ColumnType {
             ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
             ColumnType::Vector => vector_data_type(),
             ColumnType::TextList => string_list_type(),
+            ColumnType::DoubleList => double_list_type(),
+            ColumnType::Map(v) => string_map_type(*v),
         }
     }
 }
@@ -64,6 +89,9 @@ impl fmt::Display for ColumnType {
             ColumnType::Vector => "vector",
             ColumnType::DoubleOrVector => "double or vector",
             ColumnType::TextList => "array<string>",
+            ColumnType::DoubleList => "array<double>",
+            ColumnType::Map(MapValueType::Double) => "map<string,double>",
+            ColumnType::Map(MapValueType::String) => "map<string,string>",
         })
     }
 }
@@ -280,6 +308,30 @@ impl<'a> StageContext<'a> {
             Ok(cast(Expr::Column(c), string_list_type()))
         } else {
             Err(self.error(name, format!("must be an array of strings, but it is {t}")))
+        }
+    }
+
+    /// The column as a `map<string, value>` (other map encodings with string keys and values
+    /// convertible to `value` are cast).
+    pub fn map(&self, name: &str, value: MapValueType) -> Result<Expr> {
+        let (c, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if t == &string_map_type(value) {
+            Ok(Expr::Column(c))
+        } else if is_string_map_type(t, value) {
+            Ok(cast(Expr::Column(c), string_map_type(value)))
+        } else {
+            let found = match map_key_value(t) {
+                Some((k, v)) => format!("a map from {k} to {v}"),
+                None => t.to_string(),
+            };
+            Err(self.error(
+                name,
+                format!(
+                    "must be a map<string,{}> column, but it is {found}",
+                    value.name()
+                ),
+            ))
         }
     }
 

@@ -545,3 +545,138 @@ fn mleap_bundles_score_from_the_command_line() {
     assert!(stderr(&o).contains("bad.zip"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+/// Map columns from JSON lines (MLeap's map_entry_selector fixture bundle): objects read as
+/// `map<string,double>` / `map<string,string>`; selected values and defaults come out; maps are
+/// written as Spark writes them (JSON objects, `{k -> v}` text in CSV, a Spark map type in the
+/// Parquet metadata); CSV input is refused naming the column; a null map fails naming the stage
+/// and column; `ember inspect` shows the map type.
+#[test]
+fn map_columns_from_json_lines() {
+    let case = root().join("tests/fixtures/spark/mleap_map_entry_selector");
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let input = write(
+        "in.jsonl",
+        concat!(
+            r#"{"m":{"x":0.5,"y":-2.0},"k":"y","tags":{"size":"XL"},"t":"size"}"#,
+            "\n",
+            r#"{"m":{},"k":"y","tags":{},"t":"size"}"#,
+            "\n",
+            r#"{"m":{"y":"NaN","z":null},"k":"z","tags":{"size":null},"t":"color"}"#,
+            "\n",
+            r#"{"m":{"y":1},"tags":{"a":"b"}}"#,
+            "\n",
+        ),
+    );
+    let out = dir.path().join("out.jsonl");
+    let o = score(&case, &input, &out, &["--select", "m,m_k,m_k_zero,tag"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        concat!(
+            r#"{"m":{"x":0.5,"y":-2.0},"m_k":-2.0,"m_k_zero":-2.0,"tag":"XL"}"#,
+            "\n",
+            r#"{"m":{},"m_k":42.5,"m_k_zero":0.0,"tag":"none"}"#,
+            "\n",
+            r#"{"m":{"y":"NaN","z":null},"tag":"none"}"#,
+            "\n",
+            r#"{"m":{"y":1.0},"m_k":42.5,"m_k_zero":0.0,"tag":"none"}"#,
+            "\n",
+        )
+    );
+    let out_csv = dir.path().join("out.csv");
+    let o = score(&case, &input, &out_csv, &["--select", "m,tags,m_k"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&out_csv).unwrap(),
+        "m,tags,m_k\n\"{x -> 0.5, y -> -2.0}\",{size -> XL},-2.0\n{},{},42.5\n\
+         \"{y -> NaN, z -> null}\",{size -> null},\n{y -> 1.0},{a -> b},42.5\n"
+    );
+    let out_pq = dir.path().join("out.parquet");
+    let o = score(&case, &input, &out_pq, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = std::fs::File::open(&out_pq).unwrap();
+    let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+    use parquet::file::reader::FileReader;
+    let spark = reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| {
+            kv.iter()
+                .find(|k| k.key == "org.apache.spark.sql.parquet.row.metadata")
+                .and_then(|k| k.value.clone())
+        })
+        .expect("Spark schema metadata");
+    let v: serde_json::Value = serde_json::from_str(&spark).unwrap();
+    let m = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "m")
+        .unwrap();
+    assert_eq!(
+        m["type"],
+        serde_json::json!({"type": "map", "keyType": "string", "valueType": "double",
+                           "valueContainsNull": true})
+    );
+    let scored = read_parquet(&out_pq);
+    assert_eq!(scored.num_rows(), 4);
+
+    // CSV cannot hold a map
+    let csv = write("in.csv", "m,k,tags,t\n{},a,{},b\n");
+    let o = score(&case, &csv, &out, &[]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("column 'm'") && stderr(&o).contains("map<string,double>"),
+        "{}",
+        stderr(&o)
+    );
+    // a null map: the stage fails naming itself and the column
+    let null_map = write(
+        "null.jsonl",
+        "{\"m\":{\"a\":1.0},\"k\":\"a\",\"tags\":{},\"t\":\"x\"}\n{\"m\":null,\"k\":\"a\",\"tags\":{},\"t\":\"x\"}\n",
+    );
+    let o = score(&case, &null_map, &out, &[]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("null map") && err.contains("'m'") && err.contains("MapEntrySelectorModel"),
+        "{err}"
+    );
+
+    let o = ember(&[
+        "inspect",
+        "--model",
+        case.join("bundle").to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let inputs: Vec<(String, String)> = v["input_columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            ("m", "map<string,double>"),
+            ("k", "string"),
+            ("tags", "map<string,string>"),
+            ("t", "string")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}

@@ -904,3 +904,64 @@ fn mleap_bundles_answer_what_mleap_asserts() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body, "218.2767196535019");
 }
+
+/// `array<double>` outputs (MLeap's multinomial_labeler, fixture bundle) answer as the
+/// container's `array` struct does, in every Accept; its labels as an array of strings. The
+/// expected values are Spark's for the fixture's first row (tests/fixtures/spark/
+/// mleap_multinomial_labeler/expected.jsonl).
+#[test]
+fn multinomial_labeler_arrays_over_http() {
+    let model = root().join("tests/fixtures/spark/mleap_multinomial_labeler/bundle");
+    let s = start(config(model, None, None));
+    let ask = |out: &str, ty: &str, row: &str, accept: Option<&str>| {
+        let body = format!(
+            r#"{{"schema":{{"input":[{{"name":"features","type":"double","struct":"vector"}}],"output":{{"name":"{out}","type":"{ty}","struct":"array"}}}},"data":[{row}]}}"#
+        );
+        let r = post(s.addr, "application/json", accept, &body);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    };
+    let first = "[0.1,0.25,0.7,0.0]";
+    assert_eq!(ask("probabilities", "double", first, None), "0.25,0.7");
+    assert_eq!(
+        ask(
+            "probabilities",
+            "double",
+            first,
+            Some("application/jsonlines")
+        ),
+        r#"{"features":[0.25,0.7]}"#
+    );
+    assert_eq!(
+        ask(
+            "probabilities",
+            "double",
+            first,
+            Some("application/jsonlines;data=text")
+        ),
+        r#"{"source":"0.25 0.7"}"#
+    );
+    assert_eq!(ask("probabilities_half", "double", first, None), "0.7");
+    assert_eq!(ask("labels", "string", first, None), "dti,income");
+    assert_eq!(
+        ask(
+            "labels_zero",
+            "string",
+            first,
+            Some("application/jsonlines")
+        ),
+        r#"{"features":["fico","dti","income","age"]}"#
+    );
+    // nothing reaches the threshold: an empty array
+    let none = "[0.0,0.0,0.0,0.0]";
+    assert_eq!(ask("probabilities", "double", none, None), "");
+    assert_eq!(
+        ask(
+            "probabilities",
+            "double",
+            none,
+            Some("application/jsonlines")
+        ),
+        r#"{"features":[]}"#
+    );
+}

@@ -5,7 +5,8 @@
 //!   Nothing is guessed from the text: a numeric-looking string column stays a string.
 //! * JSON lines: types come from the JSON values (inferred from the first lines), except the
 //!   pipeline's input columns, which are read as their stages need (numbers in a string column
-//!   keep their JSON text, as Spark's JSON reader does). Errors name the line.
+//!   keep their JSON text, as Spark's JSON reader does; objects in a map column read as maps).
+//!   Errors name the line.
 //! * Parquet: the file's own types; the compiler inserts Spark's casts where needed.
 //!
 //! Several files are read one after another as a single input; all must share one schema.
@@ -33,6 +34,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use crate::error::{EmberError, Result, io_err};
 use crate::pipeline::Pipeline;
 use crate::stage::ColumnType;
+use ember_udfs::map_entry_selector::string_map_type;
+use ember_udfs::multinomial_labeler::double_list_type;
 use ember_udfs::text::string_list_type;
 use ember_udfs::vector::vector_data_type;
 
@@ -238,6 +241,16 @@ fn json_schema(path: &Path, pipeline: &Pipeline) -> Result<Schema> {
                 // compiler reports the mismatch
                 Some(ColumnType::TextList) => match inferred {
                     DataType::List(_) => string_list_type(),
+                    t => t.clone(),
+                },
+                Some(ColumnType::DoubleList) => match inferred {
+                    DataType::List(_) => double_list_type(),
+                    t => t.clone(),
+                },
+                // JSON objects (inferred as structs) read as maps; an all-null column too, so
+                // its nulls reach the stage
+                Some(ColumnType::Map(v)) => match inferred {
+                    DataType::Struct(_) | DataType::Null => string_map_type(v),
                     t => t.clone(),
                 },
             };

@@ -8,8 +8,9 @@
 //!   Java prints them (`1.0E7`), NaN and infinities as strings.
 //! * CSV: a header line, numbers as Java prints them, vectors in Spark's `toString` form
 //!   (`[1.0,2.0]`, `(5,[1,3],[7.0,9.0])`), null as an empty field, RFC 4180 quoting. Arrays
-//!   (e.g. Tokenizer's `array<string>`), which Spark's CSV writer refuses, are written in
-//!   Spark's cast-to-string form `[a, null, b]` (not reversible when items contain `, `).
+//!   (e.g. Tokenizer's `array<string>`) and maps, which Spark's CSV writer refuses, are written
+//!   in Spark's cast-to-string forms `[a, null, b]` and `{a -> 1.0, b -> null}` (not reversible
+//!   when items contain `, `).
 //!
 //! CSV and JSON lines are rendered by [`RenderLinesUdf`] inside the plan, so formatting runs on
 //! every core; the [`Sink`] then only appends bytes.
@@ -72,6 +73,13 @@ fn spark_type(t: &DataType) -> Option<Value> {
             "type": "array", "elementType": spark_type(f.data_type())?, "containsNull": f.is_nullable()
         }),
         DataType::Struct(fields) => spark_struct(fields.iter().map(|f| f.as_ref()))?,
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => json!({
+                "type": "map", "keyType": spark_type(kv[0].data_type())?,
+                "valueType": spark_type(kv[1].data_type())?, "valueContainsNull": kv[1].is_nullable()
+            }),
+            _ => return None,
+        },
         _ => return None,
     })
 }
@@ -543,6 +551,36 @@ fn write_scalar(a: &ArrayRef, row: usize, out: &mut String, json: bool) -> Resul
                 }
             }
             out.push(']');
+        }
+        // maps: Spark's JSON writer writes an object (keys as strings, null values as null);
+        // as text, Spark's cast-to-string form `{a -> 1.0, b -> null}`
+        DataType::Map(_, _) => {
+            let entries = a.as_map().value(row);
+            let (keys, values) = (entries.column(0), entries.column(1));
+            let (k, v) = (CellWriter::new(keys)?, CellWriter::new(values)?);
+            let mut key = String::new();
+            out.push('{');
+            for i in 0..entries.len() {
+                if i > 0 {
+                    out.push_str(if json { "," } else { ", " });
+                }
+                key.clear();
+                k.text(i, &mut key)?;
+                if json {
+                    out.push_str(&serde_json::to_string(&key).unwrap_or_default());
+                    out.push(':');
+                    v.json(i, out)?;
+                } else {
+                    out.push_str(&key);
+                    out.push_str(" -> ");
+                    if v.is_null(i) {
+                        out.push_str("null");
+                    } else {
+                        v.text(i, out)?;
+                    }
+                }
+            }
+            out.push('}');
         }
         DataType::Struct(fields) if json => {
             let s = a.as_struct();

@@ -17,10 +17,12 @@ pub mod index_to_string;
 pub mod linear_regression;
 pub mod linear_svc;
 pub mod logistic_regression;
+pub mod map_entry_selector;
 pub mod math_binary;
 pub mod math_unary;
 pub mod max_abs_scaler;
 pub mod min_max_scaler;
+pub mod multinomial_labeler;
 pub mod naive_bayes;
 pub mod ngram;
 pub mod normalizer;
@@ -194,6 +196,14 @@ pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
         ("string_map", string_map::StringMap::from_mleap),
         ("coalesce", coalesce::Coalesce::from_mleap),
         ("regex_indexer", regex_indexer::RegexIndexer::from_mleap),
+        (
+            "multinomial_labeler",
+            multinomial_labeler::MultinomialLabeler::from_mleap,
+        ),
+        (
+            "map_entry_selector",
+            map_entry_selector::MapEntrySelector::from_mleap,
+        ),
         ("linear_svc", linear_svc::LinearSvc::from_mleap_linear_svc),
         (
             "support_vector_machine",

@@ -1,5 +1,6 @@
 //! MLeap attribute values in JSON (`JsonSupport.scala`): scalars (`{"double": 1.0}`; the
-//! writer omits zero/false/empty values, so `{}` reads as zero), lists
+//! writer omits zero/false/empty values, so `{}` reads as zero), basic types
+//! (`{"basic_type": "string"}`), lists
 //! (`{"type": "list", "string": [...]}`), tensors (`{"type": "tensor", "double": [...],
 //! "shape": {"dimensions": [{"size": n}]}}`, matrices column-major), `null` doubles for NaN.
 
@@ -95,6 +96,17 @@ impl Attributes {
             None => Ok(String::new()),
             Some(Json::String(s)) => Ok(s.clone()),
             Some(other) => Err(format!("expected a string, found {other}")),
+        }
+    }
+
+    /// A basic type name (`{"basic_type": "double"}`: `boolean`, `byte`, `short`, `int`,
+    /// `long`, `float`, `double`, `string`, `byte_string`); `{}` (undefined) is an error.
+    pub fn basic_type(&self, name: &str) -> R<String> {
+        let m = self.get(name)?;
+        match value_of(m, &["basic_type"])? {
+            None => Err("the basic type is undefined".into()),
+            Some(Json::String(s)) => Ok(s.clone()),
+            Some(other) => Err(format!("expected a basic type name, found {other}")),
         }
     }
 
