@@ -74,6 +74,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| served.evaluate(&one).unwrap())
     });
 
+    // a coalesced batch of concurrent requests, as `ember serve` evaluates it under load
+    let small = input(32);
+    g.throughput(Throughput::Elements(small.num_rows() as u64));
+    g.bench_function("batch_32_one_output", |b| {
+        b.iter(|| served.evaluate(&small).unwrap())
+    });
+
     g.throughput(Throughput::Elements(batch.num_rows() as u64));
     g.bench_function("batch_8192", |b| {
         b.iter(|| compiled.evaluate(&batch).unwrap())

@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use arrow::array::{
     ArrayRef, BooleanBuilder, Float32Builder, Float64Builder, Int8Builder, Int16Builder,
-    Int32Builder, Int64Builder, ListArray, RecordBatch, RecordBatchOptions, StringBuilder,
+    Int32Builder, Int64Builder, ListArray, RecordBatch, RecordBatchOptions, StringArray,
 };
-use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{Field, Schema};
 use ember_udfs::cast::parse_vector;
 use ember_udfs::vector::VectorBuilder;
@@ -208,6 +208,55 @@ fn expand(data: &[(usize, Vec<Json>)], cols: &[Column]) -> Vec<(usize, Vec<Json>
     out
 }
 
+/// A string column built straight into its Arrow buffers. (Arrow's `StringBuilder::finish`
+/// allocates fresh buffers so the builder can be reused; a request's builders never are, and
+/// at one record per request that was most of the cost of building the batch.)
+struct Utf8Column {
+    offsets: Vec<i32>,
+    values: Vec<u8>,
+    /// Validity, allocated at the first null.
+    valid: Option<Vec<bool>>,
+}
+
+impl Utf8Column {
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self {
+            offsets,
+            values: Vec::with_capacity(bytes),
+            valid: None,
+        }
+    }
+
+    fn append_value(&mut self, s: &str) -> R {
+        self.values.extend_from_slice(s.as_bytes());
+        let end = i32::try_from(self.values.len())
+            .map_err(|_| "more than 2 GiB of text in one column".to_string())?;
+        self.offsets.push(end);
+        if let Some(v) = &mut self.valid {
+            v.push(true);
+        }
+        Ok(())
+    }
+
+    fn append_null(&mut self) {
+        let rows = self.offsets.len() - 1;
+        let end = *self.offsets.last().unwrap_or(&0);
+        self.offsets.push(end);
+        self.valid.get_or_insert_with(|| vec![true; rows]).push(false);
+    }
+
+    fn finish(self) -> ArrayRef {
+        // offsets are non-decreasing and end at values.len(); values are whole `str`s
+        Arc::new(StringArray::new(
+            OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
+            Buffer::from_vec(self.values),
+            self.valid.map(NullBuffer::from),
+        ))
+    }
+}
+
 /// Builds a column of one type from text or JSON values.
 enum Builder {
     Boolean(BooleanBuilder),
@@ -217,7 +266,7 @@ enum Builder {
     Long(Int64Builder),
     Float(Float32Builder),
     Double(Float64Builder),
-    String(StringBuilder),
+    String(Utf8Column),
     Vector(VectorBuilder),
     Array {
         items: Box<Builder>,
@@ -287,7 +336,7 @@ impl Builder {
                 BasicType::Long => Builder::Long(Int64Builder::with_capacity(rows)),
                 BasicType::Float => Builder::Float(Float32Builder::with_capacity(rows)),
                 BasicType::Double => Builder::Double(Float64Builder::with_capacity(rows)),
-                BasicType::String => Builder::String(StringBuilder::with_capacity(rows, rows * 8)),
+                BasicType::String => Builder::String(Utf8Column::with_capacity(rows, rows * 8)),
             },
         }
     }
@@ -332,7 +381,7 @@ impl Builder {
             Builder::Long(b) => b.append_value(parse_int(s, BasicType::Long)?),
             Builder::Float(b) => b.append_value(parse_float(s, BasicType::Float)? as f32),
             Builder::Double(b) => b.append_value(parse_float(s, BasicType::Double)?),
-            Builder::String(b) => b.append_value(s),
+            Builder::String(b) => b.append_value(s)?,
             Builder::Vector(b) => parse_vector(s, b).map_err(|e| {
                 format!("expected a vector ([1.0,2.0] or (size,[indices],[values])): {e}")
             })?,
@@ -397,9 +446,9 @@ impl Builder {
                 }
             }
             Builder::String(b) => match v {
-                Json::String(s) => b.append_value(s),
-                Json::Number(n) => b.append_value(n.to_string()),
-                Json::Bool(x) => b.append_value(if *x { "true" } else { "false" }),
+                Json::String(s) => b.append_value(s)?,
+                Json::Number(n) => b.append_value(&n.to_string())?,
+                Json::Bool(x) => b.append_value(if *x { "true" } else { "false" })?,
                 other => return Err(format!("expected a string, got {other}")),
             },
             Builder::Vector(b) => match v {
@@ -450,7 +499,7 @@ impl Builder {
             Builder::Long(mut b) => Arc::new(b.finish()),
             Builder::Float(mut b) => Arc::new(b.finish()),
             Builder::Double(mut b) => Arc::new(b.finish()),
-            Builder::String(mut b) => Arc::new(b.finish()),
+            Builder::String(b) => b.finish(),
             Builder::Vector(b) => b.finish_array(),
             Builder::Array {
                 items,

@@ -61,6 +61,10 @@ impl std::fmt::Debug for Scorer {
     }
 }
 
+/// How many times the batcher steps aside for ready connections before evaluating a batch
+/// (it stops early once a round brings nothing new).
+const GATHER_ROUNDS: usize = 16;
+
 /// Requests larger than this are scored on the blocking pool rather than a runtime worker.
 const BLOCKING_RECORDS: usize = 4096;
 
@@ -142,13 +146,26 @@ async fn batcher(
     while let Some(first) = rx.recv().await {
         let mut records = first.batch.num_rows();
         let mut jobs = vec![first];
-        while records < max_records {
-            match rx.try_recv() {
-                Ok(j) => {
-                    records += j.batch.num_rows();
-                    jobs.push(j);
+        // Take what is queued; then step aside (`yield_now`) so the connections that are ready
+        // on this worker parse their requests and queue them too, and take those. A lone
+        // request finds nothing else runnable and goes on at once; under load the batch grows
+        // to what is already in flight, without waiting for anything that has not arrived.
+        for round in 0..=GATHER_ROUNDS {
+            let before = jobs.len();
+            while records < max_records {
+                match rx.try_recv() {
+                    Ok(j) => {
+                        records += j.batch.num_rows();
+                        jobs.push(j);
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
+            }
+            if records >= max_records || (round > 0 && jobs.len() == before) {
+                break;
+            }
+            if round < GATHER_ROUNDS {
+                tokio::task::yield_now().await;
             }
         }
         if !window.is_zero() && records < max_records {
