@@ -743,6 +743,12 @@ fn coalesced_requests_each_get_their_own_answer() {
                         assert_eq!(r.status, 400, "{}", r.body);
                         assert!(r.body.contains("record 1"), "{}", r.body);
                     }
+                    // and every 5th one a record of the wrong arity (typed in the batcher)
+                    if i % 5 == 0 {
+                        let r = post(addr, "text/csv", None, "low,low,2\n");
+                        assert_eq!(r.status, 400, "{}", r.body);
+                        assert!(r.body.contains("line 1, record 1: 3 values"), "{}", r.body);
+                    }
                     let r = post(addr, "text/csv", None, &rows[i]);
                     assert_eq!(
                         (r.status, r.body.as_str()),

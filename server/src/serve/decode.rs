@@ -35,6 +35,23 @@ pub enum Records {
     Json(Vec<(usize, Vec<Json>)>),
 }
 
+impl Records {
+    /// The number of records at most (a JSON `data` list of lists may be one record or a
+    /// list of records; it counts as the latter here).
+    pub fn max_rows(&self) -> usize {
+        match self {
+            Records::Csv(r) => r.len(),
+            Records::Json(d) => d
+                .iter()
+                .map(|(_, values)| {
+                    let all_lists = !values.is_empty() && values.iter().all(Json::is_array);
+                    if all_lists { values.len() } else { 1 }
+                })
+                .sum(),
+        }
+    }
+}
+
 /// Parses a body into its optional schema and its records.
 pub fn parse_body(
     format: BodyFormat,
@@ -244,7 +261,9 @@ impl Utf8Column {
         let rows = self.offsets.len() - 1;
         let end = *self.offsets.last().unwrap_or(&0);
         self.offsets.push(end);
-        self.valid.get_or_insert_with(|| vec![true; rows]).push(false);
+        self.valid
+            .get_or_insert_with(|| vec![true; rows])
+            .push(false);
     }
 
     fn finish(self) -> ArrayRef {
@@ -525,15 +544,35 @@ fn unreachable_builder() {
 
 /// Types the records by `prepared`'s input columns into one batch.
 pub fn build_batch(records: &Records, prepared: &Prepared) -> Result<RecordBatch, ApiError> {
+    build_batches(&[records], prepared)
+        .map(|(batch, _)| batch)
+        .map_err(|(_, e)| e)
+}
+
+/// Types the records of several requests into one batch, request after request, returning it
+/// with the number of rows each request contributed. An error carries the index (in `parts`)
+/// of the request whose records are wrong, and names the line, record and column within it.
+pub fn build_batches(
+    parts: &[&Records],
+    prepared: &Prepared,
+) -> Result<(RecordBatch, Vec<usize>), (usize, ApiError)> {
     let cols = &prepared.input;
-    let expanded = match records {
-        Records::Json(d) => expand(d, cols),
-        Records::Csv(_) => Vec::new(),
-    };
-    let rows = match records {
-        Records::Csv(r) => r.len(),
-        Records::Json(_) => expanded.len(),
-    };
+    let expanded: Vec<Vec<(usize, Vec<Json>)>> = parts
+        .iter()
+        .map(|records| match records {
+            Records::Json(d) => expand(d, cols),
+            Records::Csv(_) => Vec::new(),
+        })
+        .collect();
+    let counts: Vec<usize> = parts
+        .iter()
+        .zip(&expanded)
+        .map(|(records, expanded)| match records {
+            Records::Csv(r) => r.len(),
+            Records::Json(_) => expanded.len(),
+        })
+        .collect();
+    let rows = counts.iter().sum();
     let mut builders: Vec<Builder> = cols
         .iter()
         .map(|c| Builder::new(c.ty, c.structure, rows))
@@ -554,25 +593,28 @@ pub fn build_batch(records: &Records, prepared: &Prepared) -> Result<RecordBatch
             c.name
         ))
     };
-    match records {
-        Records::Csv(rs) => {
-            for (k, (line, r)) in rs.iter().enumerate() {
-                if r.len() != cols.len() {
-                    return Err(arity(*line, k + 1, r.len()));
-                }
-                for ((b, c), field) in builders.iter_mut().zip(cols).zip(r.iter()) {
-                    b.push_text(field)
-                        .map_err(|e| value_err(*line, k + 1, c, e))?;
+    for (part, (records, expanded)) in parts.iter().zip(&expanded).enumerate() {
+        match records {
+            Records::Csv(rs) => {
+                for (k, (line, r)) in rs.iter().enumerate() {
+                    if r.len() != cols.len() {
+                        return Err((part, arity(*line, k + 1, r.len())));
+                    }
+                    for ((b, c), field) in builders.iter_mut().zip(cols).zip(r.iter()) {
+                        b.push_text(field)
+                            .map_err(|e| (part, value_err(*line, k + 1, c, e)))?;
+                    }
                 }
             }
-        }
-        Records::Json(_) => {
-            for (k, (line, values)) in expanded.iter().enumerate() {
-                if values.len() != cols.len() {
-                    return Err(arity(*line, k + 1, values.len()));
-                }
-                for ((b, c), v) in builders.iter_mut().zip(cols).zip(values) {
-                    b.push_json(v).map_err(|e| value_err(*line, k + 1, c, e))?;
+            Records::Json(_) => {
+                for (k, (line, values)) in expanded.iter().enumerate() {
+                    if values.len() != cols.len() {
+                        return Err((part, arity(*line, k + 1, values.len())));
+                    }
+                    for ((b, c), v) in builders.iter_mut().zip(cols).zip(values) {
+                        b.push_json(v)
+                            .map_err(|e| (part, value_err(*line, k + 1, c, e)))?;
+                    }
                 }
             }
         }
@@ -580,8 +622,13 @@ pub fn build_batch(records: &Records, prepared: &Prepared) -> Result<RecordBatch
     let schema = Arc::clone(prepared.compiled.input_schema());
     let columns: Vec<ArrayRef> = builders.into_iter().map(Builder::finish).collect();
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
-    RecordBatch::try_new_with_options(schema, columns, &options)
-        .map_err(|e| ApiError::internal(format!("building the request batch: {e}")))
+    let batch = RecordBatch::try_new_with_options(schema, columns, &options).map_err(|e| {
+        (
+            0,
+            ApiError::internal(format!("building the request batch: {e}")),
+        )
+    })?;
+    Ok((batch, counts))
 }
 
 /// The Arrow schema for input columns (for tests and tools).

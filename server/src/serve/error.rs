@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use ember_engine::EmberError;
 
 /// A request that cannot be answered with a prediction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +33,18 @@ impl ApiError {
                     .map(|c| format!("'{c}'"))
                     .unwrap_or_else(|| "(none)".into())
             ),
+        }
+    }
+
+    /// The answer to a scoring error: 400 when the request's data caused it (a record a stage
+    /// rejects, named by its 1-based position in the request), 500 otherwise.
+    pub fn from_ember(e: EmberError) -> Self {
+        match &e {
+            EmberError::Row { row, source } => {
+                Self::bad_request(format!("record {}: {source}", row + 1))
+            }
+            e if e.is_data_error() => Self::bad_request(e.to_string()),
+            e => Self::internal(e.to_string()),
         }
     }
 

@@ -31,10 +31,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
-use ember_engine::{BundleLimits, EmberError, Pipeline};
+use ember_engine::{BundleLimits, Pipeline};
 
 use contract::{Accept, BodyFormat, DataSchema, Prepared, body_format, parse_accept};
-use decode::{build_batch, parse_body};
+use decode::parse_body;
 use error::ApiError;
 use metrics::Metrics;
 use scorer::{Coalesce, Scorer};
@@ -196,16 +196,6 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-fn api_error(e: EmberError) -> ApiError {
-    match &e {
-        EmberError::Row { row, source } => {
-            ApiError::bad_request(format!("record {}: {source}", row + 1))
-        }
-        e if e.is_data_error() => ApiError::bad_request(e.to_string()),
-        e => ApiError::internal(e.to_string()),
-    }
-}
-
 async fn invocations(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -223,17 +213,11 @@ async fn invocations(
         return Err(ApiError::bad_request(NO_SCHEMA));
     }
     let prepared = state.prepared(schema)?;
-    let batch = build_batch(&records, &prepared)?;
-    let n = batch.num_rows();
-    let scored = state
-        .scorer
-        .score(Arc::clone(&prepared), batch)
-        .await
-        .map_err(api_error)?;
+    let scored = state.scorer.score(Arc::clone(&prepared), records).await?;
     let text = render::render(
         &scored.column,
         scored.rows.as_deref(),
-        n,
+        scored.records,
         accept,
         prepared.output.structure,
     )?;

@@ -1,6 +1,8 @@
 //! Scoring requests: directly, or coalesced with concurrent requests into one batch.
 //!
-//! With coalescing on, handlers hand their batch to one batcher task. It takes every request
+//! With coalescing on, handlers hand their parsed records to one batcher task, which types the
+//! records of every request it takes straight into one batch (no per-request batch to build and
+//! concatenate). It takes every request
 //! already queued (and, with a window, waits up to that long for more, never beyond
 //! `max_records`), evaluates requests that share a schema as one batch, and splits the result
 //! back. If a coalesced batch fails (a record some stage rejects), each request is evaluated on
@@ -9,12 +11,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use arrow::array::{ArrayRef, RecordBatch};
-use arrow::compute::concat_batches;
-use ember_engine::{EmberError, Result};
+use arrow::array::ArrayRef;
 use tokio::sync::{mpsc, oneshot};
 
 use super::contract::Prepared;
+use super::decode::{Records, build_batch, build_batches};
+use super::error::ApiError;
 use super::metrics::Metrics;
 
 /// Request coalescing settings.
@@ -35,16 +37,20 @@ pub enum Coalesce {
 /// The scored output column of one request.
 #[derive(Debug)]
 pub struct Scored {
+    /// Records in the request.
+    pub records: usize,
     /// The output column, one row per surviving record.
     pub column: ArrayRef,
     /// When records were dropped (`handleInvalid = skip`): the record index of each row.
     pub rows: Option<Vec<usize>>,
 }
 
+type Reply = Result<Scored, ApiError>;
+
 struct Job {
     prepared: Arc<Prepared>,
-    batch: RecordBatch,
-    reply: oneshot::Sender<Result<Scored>>,
+    records: Records,
+    reply: oneshot::Sender<Reply>,
 }
 
 /// Scores request batches, coalescing them when configured to.
@@ -68,9 +74,15 @@ const GATHER_ROUNDS: usize = 16;
 /// Requests larger than this are scored on the blocking pool rather than a runtime worker.
 const BLOCKING_RECORDS: usize = 4096;
 
-fn score_now(prepared: &Prepared, batch: &RecordBatch) -> Result<Scored> {
-    let (out, rows) = prepared.compiled.evaluate_rows(batch)?;
+fn score_now(prepared: &Prepared, records: &Records, metrics: &Metrics) -> Reply {
+    let batch = build_batch(records, prepared)?;
+    metrics.batch(batch.num_rows());
+    let (out, rows) = prepared
+        .compiled
+        .evaluate_rows(&batch)
+        .map_err(ApiError::from_ember)?;
     Ok(Scored {
+        records: batch.num_rows(),
         column: Arc::clone(out.column(prepared.output_index)),
         rows,
     })
@@ -98,42 +110,31 @@ impl Scorer {
         Self { tx, metrics }
     }
 
-    /// Scores one request's batch.
-    pub async fn score(&self, prepared: Arc<Prepared>, batch: RecordBatch) -> Result<Scored> {
-        let records = batch.num_rows();
-        if records > BLOCKING_RECORDS {
-            self.metrics.batch(records);
-            return tokio::task::spawn_blocking(move || score_now(&prepared, &batch))
+    /// Scores one request's records.
+    pub async fn score(&self, prepared: Arc<Prepared>, records: Records) -> Reply {
+        if records.max_rows() > BLOCKING_RECORDS {
+            let metrics = Arc::clone(&self.metrics);
+            return tokio::task::spawn_blocking(move || score_now(&prepared, &records, &metrics))
                 .await
-                .map_err(|e| EmberError::Data {
-                    context: "scoring".into(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| ApiError::internal(format!("scoring: {e}")))?;
         }
         if let Some(tx) = &self.tx {
             let (reply, rx) = oneshot::channel();
             let job = Job {
                 prepared,
-                batch,
+                records,
                 reply,
             };
-            match tx.send(job).await {
-                Ok(()) => {
-                    return rx.await.unwrap_or_else(|_| {
-                        Err(EmberError::Data {
-                            context: "scoring".into(),
-                            message: "the batcher stopped".into(),
-                        })
-                    });
-                }
+            return match tx.send(job).await {
+                Ok(()) => rx
+                    .await
+                    .unwrap_or_else(|_| Err(ApiError::internal("scoring: the batcher stopped"))),
                 Err(mpsc::error::SendError(job)) => {
-                    self.metrics.batch(records);
-                    return score_now(&job.prepared, &job.batch);
+                    score_now(&job.prepared, &job.records, &self.metrics)
                 }
-            }
+            };
         }
-        self.metrics.batch(records);
-        score_now(&prepared, &batch)
+        score_now(&prepared, &records, &self.metrics)
     }
 }
 
@@ -144,7 +145,7 @@ async fn batcher(
     metrics: Arc<Metrics>,
 ) {
     while let Some(first) = rx.recv().await {
-        let mut records = first.batch.num_rows();
+        let mut records = first.records.max_rows();
         let mut jobs = vec![first];
         // Take what is queued; then step aside (`yield_now`) so the connections that are ready
         // on this worker parse their requests and queue them too, and take those. A lone
@@ -155,7 +156,7 @@ async fn batcher(
             while records < max_records {
                 match rx.try_recv() {
                     Ok(j) => {
-                        records += j.batch.num_rows();
+                        records += j.records.max_rows();
                         jobs.push(j);
                     }
                     Err(_) => break,
@@ -173,7 +174,7 @@ async fn batcher(
             while records < max_records {
                 match tokio::time::timeout_at(deadline, rx.recv()).await {
                     Ok(Some(j)) => {
-                        records += j.batch.num_rows();
+                        records += j.records.max_rows();
                         jobs.push(j);
                     }
                     _ => break,
@@ -192,28 +193,31 @@ async fn batcher(
     }
 }
 
-fn run_group(group: Vec<Job>, metrics: &Metrics) {
-    if group.len() == 1 {
-        for j in group {
-            metrics.batch(j.batch.num_rows());
-            let _ = j.reply.send(score_now(&j.prepared, &j.batch));
-        }
-        return;
-    }
+fn run_group(mut group: Vec<Job>, metrics: &Metrics) {
     let prepared = Arc::clone(&group[0].prepared);
-    let batches: Vec<&RecordBatch> = group.iter().map(|j| &j.batch).collect();
-    let combined = concat_batches(prepared.compiled.input_schema(), batches.iter().copied());
-    let scored = combined
-        .map_err(EmberError::from)
-        .and_then(|b| score_now(&prepared, &b));
-    match scored {
-        Ok(s) => {
-            metrics.batch(group.iter().map(|j| j.batch.num_rows()).sum());
+    // type every request's records into one batch; a request with a wrong value gets its
+    // error and the others are typed again without it
+    let (batch, counts) = loop {
+        let parts: Vec<&Records> = group.iter().map(|j| &j.records).collect();
+        match build_batches(&parts, &prepared) {
+            Ok(built) => break built,
+            Err((bad, e)) => {
+                let job = group.remove(bad);
+                let _ = job.reply.send(Err(e));
+                if group.is_empty() {
+                    return;
+                }
+            }
+        }
+    };
+    metrics.batch(batch.num_rows());
+    match prepared.compiled.evaluate_rows(&batch) {
+        Ok((out, out_rows)) => {
+            let column = out.column(prepared.output_index);
             let mut start = 0usize; // first record of the job in the combined batch
             let mut out_row = 0usize; // first output row of the job
-            for j in group {
-                let n = j.batch.num_rows();
-                let (len, rows) = match &s.rows {
+            for (j, n) in group.into_iter().zip(counts) {
+                let (len, rows) = match &out_rows {
                     None => (n, None),
                     Some(r) => {
                         let len = r[out_row..].iter().take_while(|i| **i < start + n).count();
@@ -224,17 +228,24 @@ fn run_group(group: Vec<Job>, metrics: &Metrics) {
                         (len, Some(mine))
                     }
                 };
-                let column = s.column.slice(out_row, len);
-                let _ = j.reply.send(Ok(Scored { column, rows }));
+                let _ = j.reply.send(Ok(Scored {
+                    records: n,
+                    column: column.slice(out_row, len),
+                    rows,
+                }));
                 start += n;
                 out_row += len;
             }
         }
-        Err(_) => {
+        Err(_) if group.len() > 1 => {
             // some record was rejected: score each request alone so only its owner sees it
             for j in group {
-                metrics.batch(j.batch.num_rows());
-                let _ = j.reply.send(score_now(&j.prepared, &j.batch));
+                let _ = j.reply.send(score_now(&j.prepared, &j.records, metrics));
+            }
+        }
+        Err(e) => {
+            if let Some(j) = group.into_iter().next() {
+                let _ = j.reply.send(Err(ApiError::from_ember(e)));
             }
         }
     }
