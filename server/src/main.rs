@@ -85,7 +85,8 @@ enum Command {
         /// Records per coalesced batch at most.
         #[arg(long, default_value_t = 1024)]
         coalesce_max_records: usize,
-        /// Worker threads (default: all cores).
+        /// Serving threads, each with its own single-threaded runtime, listener (SO_REUSEPORT)
+        /// and batcher (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
     },
@@ -160,12 +161,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 schema: std::env::var(SCHEMA_ENV).ok(),
                 default_accept: std::env::var(ACCEPT_ENV).ok(),
                 bundle_limits: BundleLimits::with_max_mb(max_bundle_mb),
+                workers: threads.unwrap_or(0),
             };
-            let mut rt = tokio::runtime::Builder::new_multi_thread();
-            if let Some(t) = threads {
-                rt.worker_threads(t.max(1));
-            }
-            let rt = rt.enable_all().build()?;
+            // this runtime only loads, binds and waits for a signal: each serving thread runs
+            // its own (see ServeConfig::workers)
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async {
                 let server = Server::bind(&config).await?;
                 let addr = server.local_addr().map_err(|e| e.to_string())?;

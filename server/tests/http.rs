@@ -116,6 +116,7 @@ fn config(model: PathBuf, schema: Option<&str>, accept: Option<&str>) -> ServeCo
         schema: schema.map(str::to_string),
         default_accept: accept.map(str::to_string),
         bundle_limits: ember_engine::BundleLimits::default(),
+        workers: 2,
     }
 }
 

@@ -152,7 +152,11 @@ fn parse_plain_csv(body: &[u8]) -> Option<Result<Records, ApiError>> {
         .enumerate()
         .map(|(i, line)| (i + 1, line.strip_suffix('\r').unwrap_or(line)))
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(n, line)| (n, line.split(',').collect()))
+        .map(|(n, line)| {
+            let mut record = csv::StringRecord::with_capacity(line.len(), 16);
+            line.split(',').for_each(|f| record.push_field(f));
+            (n, record)
+        })
         .collect();
     Some(if out.is_empty() {
         Err(ApiError::bad_request("the CSV body has no records"))

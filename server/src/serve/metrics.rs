@@ -61,8 +61,22 @@ impl<const N: usize> Histogram<N> {
     }
 }
 
+/// The routes counted separately (anything else counts as `other`).
+const ROUTES: [&str; 5] = [
+    "invocations",
+    "ping",
+    "execution-parameters",
+    "metrics",
+    "other",
+];
+/// The statuses counted with atomics; others go to a locked map.
+const STATUSES: [u16; 8] = [200, 400, 404, 405, 406, 413, 415, 500];
+
 /// The server's metrics.
 pub struct Metrics {
+    /// Responses by route and common status, without a lock on the request path.
+    common: [[AtomicU64; STATUSES.len()]; ROUTES.len()],
+    /// Responses with any other status.
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     latency: Histogram<14>,
     batches: Histogram<11>,
@@ -80,6 +94,7 @@ impl Metrics {
     /// Metrics for a server whose model took `model_load_seconds` to load and compile.
     pub fn new(model_load_seconds: f64) -> Self {
         Self {
+            common: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
             requests: Mutex::new(BTreeMap::new()),
             latency: Histogram::new(LATENCY_BOUNDS),
             batches: Histogram::new(BATCH_BOUNDS),
@@ -90,7 +105,11 @@ impl Metrics {
 
     /// Counts a response.
     pub fn request(&self, route: &'static str, status: u16) {
-        if let Ok(mut m) = self.requests.lock() {
+        let r = ROUTES.iter().position(|x| *x == route);
+        let s = STATUSES.iter().position(|x| *x == status);
+        if let (Some(r), Some(s)) = (r, s) {
+            self.common[r][s].fetch_add(1, Ordering::Relaxed);
+        } else if let Ok(mut m) = self.requests.lock() {
             *m.entry((route, status)).or_insert(0) += 1;
         }
     }
@@ -110,8 +129,20 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
         out.push_str("# HELP ember_http_requests_total HTTP responses by route and status.\n# TYPE ember_http_requests_total counter\n");
+        let mut all: BTreeMap<(&'static str, u16), u64> = BTreeMap::new();
+        for (r, route) in ROUTES.iter().enumerate() {
+            for (s, status) in STATUSES.iter().enumerate() {
+                let n = self.common[r][s].load(Ordering::Relaxed);
+                if n > 0 {
+                    all.insert((route, *status), n);
+                }
+            }
+        }
         if let Ok(m) = self.requests.lock() {
-            for ((route, status), n) in m.iter() {
+            all.extend(m.iter().map(|(k, v)| (*k, *v)));
+        }
+        {
+            for ((route, status), n) in all.iter() {
                 let _ = writeln!(
                     out,
                     "ember_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"

@@ -30,7 +30,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use ember_engine::{BundleLimits, Pipeline};
 
 use contract::{Accept, BodyFormat, DataSchema, Prepared, body_format, parse_accept};
@@ -66,6 +65,10 @@ pub struct ServeConfig {
     pub default_accept: Option<String>,
     /// Bounds on reading an archived MLeap bundle.
     pub bundle_limits: BundleLimits,
+    /// Serving threads (0: one per core). Each runs its own single-threaded Tokio runtime and
+    /// batcher and serves the connections handed to it, so a request is read, scored and
+    /// answered on one thread with no hand-off between threads.
+    pub workers: usize,
 }
 
 /// Everything a request needs, built once at start-up.
@@ -75,7 +78,7 @@ pub struct AppState {
     env_schema: Option<Arc<Prepared>>,
     default_accept: Accept,
     schemas: Mutex<HashMap<DataSchema, Arc<Prepared>>>,
-    scorer: Scorer,
+    coalesce: Coalesce,
     metrics: Arc<Metrics>,
     max_body_bytes: usize,
     next_id: AtomicU64,
@@ -113,7 +116,7 @@ impl AppState {
             .unwrap_or(Accept::Csv);
         let metrics = Arc::new(Metrics::new(started.elapsed().as_secs_f64()));
         Ok(Arc::new(Self {
-            scorer: Scorer::new(config.coalesce, Arc::clone(&metrics)),
+            coalesce: config.coalesce,
             pipeline,
             env_schema,
             default_accept,
@@ -155,8 +158,29 @@ impl AppState {
     }
 }
 
-/// The router: routes, body limit, metrics and request logging.
+/// What one serving thread's handlers see: the shared state and the thread's own scorer.
+#[derive(Debug)]
+pub struct Worker {
+    app: Arc<AppState>,
+    scorer: Scorer,
+}
+
+impl std::ops::Deref for Worker {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+/// The router: routes, body limit, metrics and request logging. Call inside the Tokio runtime
+/// that will serve it (its batcher, when coalescing, is spawned there).
 pub fn app(state: Arc<AppState>) -> Router {
+    let max_body_bytes = state.max_body_bytes;
+    let state = Arc::new(Worker {
+        scorer: Scorer::new(state.coalesce, Arc::clone(&state.metrics)),
+        app: state,
+    });
     Router::new()
         .route("/ping", get(ping))
         .route("/ping/", get(ping))
@@ -165,7 +189,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/invocations", post(invocations))
         .route("/invocations/", post(invocations))
         .route("/metrics", get(metrics_text))
-        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), track))
         .with_state(state)
 }
@@ -174,7 +198,7 @@ async fn ping() -> StatusCode {
     StatusCode::OK
 }
 
-async fn execution_parameters(State(state): State<Arc<AppState>>) -> Response {
+async fn execution_parameters(State(state): State<Arc<Worker>>) -> Response {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -185,7 +209,7 @@ async fn execution_parameters(State(state): State<Arc<AppState>>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+async fn metrics_text(State(state): State<Arc<Worker>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -197,7 +221,7 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn invocations(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Worker>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -235,16 +259,16 @@ fn route_name(path: &str) -> &'static str {
 }
 
 /// Counts every response, times `/invocations`, logs with a request id.
-async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+async fn track(State(state): State<Arc<Worker>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = route_name(req.uri().path());
+    // the caller's id when it sent one, else a sequence number (no string built for it)
     let id = req
         .headers()
         .get("x-amzn-requestid")
         .or_else(|| req.headers().get("x-request-id"))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| state.next_id.fetch_add(1, Ordering::Relaxed).to_string());
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from(state.next_id.fetch_add(1, Ordering::Relaxed)));
     let method = req.method().clone();
     let mut response = next.run(req).await;
     let status = response.status();
@@ -253,21 +277,20 @@ async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
     if route == "invocations" {
         state.metrics.invocation(elapsed.as_secs_f64());
     }
+    let shown = id.to_str().unwrap_or("(not text)");
     let message = response
         .extensions()
         .get::<error::ErrorMessage>()
         .map(|m| m.0.as_str())
         .unwrap_or("");
     if status.is_server_error() {
-        tracing::error!(request_id = %id, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, message, "request failed");
+        tracing::error!(request_id = shown, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, message, "request failed");
     } else if status.is_client_error() {
-        tracing::info!(request_id = %id, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, message, "request rejected");
+        tracing::info!(request_id = shown, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, message, "request rejected");
     } else {
-        tracing::debug!(request_id = %id, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, "request");
+        tracing::debug!(request_id = shown, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, "request");
     }
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", v);
-    }
+    response.headers_mut().insert("x-request-id", id);
     response
 }
 
@@ -297,7 +320,39 @@ pub async fn shutdown_signal() {
 /// A bound, ready server.
 pub struct Server {
     listener: tokio::net::TcpListener,
+    workers: usize,
     state: Arc<AppState>,
+}
+
+/// One serving thread's end of the acceptor: the connections handed to it.
+struct Handed {
+    rx: tokio::sync::mpsc::UnboundedReceiver<(std::net::TcpStream, SocketAddr)>,
+    addr: SocketAddr,
+}
+
+impl axum::serve::Listener for Handed {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Some((stream, peer)) = self.rx.recv().await else {
+                // the acceptor stopped: nothing more will come (shutdown is under way)
+                return std::future::pending().await;
+            };
+            match tokio::net::TcpStream::from_std(stream) {
+                Ok(io) => {
+                    let _ = io.set_nodelay(true);
+                    return (io, peer);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot take over a connection"),
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.addr)
+    }
 }
 
 impl Server {
@@ -308,7 +363,15 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        Ok(Self { listener, state })
+        let workers = match config.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        Ok(Self {
+            listener,
+            workers,
+            state,
+        })
     }
 
     /// The bound address.
@@ -321,16 +384,86 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves (or a serving thread fails), then finishes in-flight
+    /// requests on every thread.
+    ///
+    /// This task accepts connections and hands them round-robin to the serving threads; each
+    /// thread runs its own single-threaded runtime, so a connection's requests are read,
+    /// scored and answered on one thread with no hand-off between threads.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, app(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
+        let addr = self.listener.local_addr()?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut hand = Vec::with_capacity(self.workers);
+        for i in 0..self.workers {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            hand.push(tx);
+            let state = Arc::clone(&self.state);
+            let mut stop = stop_rx.clone();
+            let done = done_tx.clone();
+            std::thread::Builder::new()
+                .name(format!("ember-http-{i}"))
+                .spawn(move || {
+                    let served = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .and_then(|rt| {
+                            rt.block_on(async move {
+                                axum::serve(Handed { rx, addr }, app(state))
+                                    .with_graceful_shutdown(async move {
+                                        let _ = stop.wait_for(|s| *s).await;
+                                    })
+                                    .await
+                            })
+                        });
+                    let _ = done.send(served);
+                })?;
+        }
+        drop(done_tx);
+        let mut result = Ok(());
+        let mut finished = 0;
+        let mut next = 0usize;
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                r = done_rx.recv() => {
+                    finished += 1;
+                    if let Some(Err(e)) = r {
+                        result = Err(e);
+                    }
+                    break;
+                }
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => match stream.into_std() {
+                        Ok(stream) => {
+                            let _ = hand[next % hand.len()].send((stream, peer));
+                            next = next.wrapping_add(1);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot hand over a connection"),
+                    },
+                    Err(e) => {
+                        // e.g. out of file descriptors: back off instead of spinning
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                },
+            }
+        }
+        drop(self.listener);
+        let _ = stop_tx.send(true);
+        drop(hand);
+        while finished < self.workers {
+            match done_rx.recv().await {
+                Some(Err(e)) if result.is_ok() => result = Err(e),
+                Some(_) => {}
+                None => break,
+            }
+            finished += 1;
+        }
+        result
     }
 }
