@@ -764,7 +764,17 @@ fn coalesced_requests_each_get_their_own_answer() {
         t.join().unwrap();
     }
     let m = http(addr, "GET", "/metrics", &[], b"").body;
-    assert!(m.contains("ember_batch_records_count"), "{m}");
+    let metric = |name: &str| -> f64 {
+        m.lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().parse().unwrap()))
+            .unwrap_or_else(|| panic!("{name} missing:\n{m}"))
+    };
+    let (records, batches) = (
+        metric("ember_batch_records_sum"),
+        metric("ember_batch_records_count"),
+    );
+    // 16 clients at once: some requests were scored together
+    assert!(records > batches, "no batch held two requests:\n{m}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 //! its own so the error reaches only the request that caused it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arrow::array::ArrayRef;
@@ -57,6 +58,24 @@ struct Job {
 pub struct Scorer {
     tx: Option<mpsc::Sender<Job>>,
     metrics: Arc<Metrics>,
+    /// Requests inside [`Scorer::score`] right now (on this scorer's thread).
+    in_flight: AtomicUsize,
+}
+
+/// Counts a request in [`Scorer::score`] until it leaves.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Scorer {
@@ -107,7 +126,11 @@ impl Scorer {
                 Some(tx)
             }
         };
-        Self { tx, metrics }
+        Self {
+            tx,
+            metrics,
+            in_flight: AtomicUsize::new(0),
+        }
     }
 
     /// Scores one request's records.
@@ -118,7 +141,16 @@ impl Scorer {
                 .await
                 .map_err(|e| ApiError::internal(format!("scoring: {e}")))?;
         }
+        let _in_flight = InFlight::enter(&self.in_flight);
         if let Some(tx) = &self.tx {
+            // Step aside once: the other connections that are ready on this thread get to
+            // parse their requests and reach this point too. A request that then finds itself
+            // alone is scored at once (the batcher would only add a hand-off); otherwise all
+            // of them go to the batcher and are scored as one batch.
+            tokio::task::yield_now().await;
+            if self.in_flight.load(Ordering::Relaxed) == 1 {
+                return score_now(&prepared, &records, &self.metrics);
+            }
             let (reply, rx) = oneshot::channel();
             let job = Job {
                 prepared,
