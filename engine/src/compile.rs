@@ -200,17 +200,7 @@ impl PipelineSteps {
                     if emitted.is_empty() {
                         continue;
                     }
-                    let after = project(empty(&schema), &emitted)?;
-                    let output = Arc::clone(after.schema());
-                    steps.push((
-                        *i,
-                        Step::Project {
-                            input: Arc::clone(&schema),
-                            output: Arc::clone(&output),
-                            columns: emitted,
-                        },
-                    ));
-                    schema = output;
+                    schema = push_project(&mut steps, *i, &schema, emitted)?;
                 }
                 Step::Filter { predicate, .. } => {
                     let predicate = substitute(predicate.clone(), &inline)?;
@@ -297,6 +287,27 @@ fn project(
     LogicalPlanBuilder::from(plan).project(exprs)?.build()
 }
 
+/// Type-checks a projection appending `columns` to `schema`, records it as a step of stage
+/// `stage`, and returns the schema after it.
+fn push_project(
+    steps: &mut Vec<(usize, Step)>,
+    stage: usize,
+    schema: &DFSchemaRef,
+    columns: Vec<(String, Expr)>,
+) -> datafusion::error::Result<DFSchemaRef> {
+    let after = project(empty(schema), &columns)?;
+    let output = Arc::clone(after.schema());
+    steps.push((
+        stage,
+        Step::Project {
+            input: Arc::clone(schema),
+            output: Arc::clone(&output),
+            columns,
+        },
+    ));
+    Ok(output)
+}
+
 /// Compiles `stages` against `input`.
 pub fn plan_steps(stages: &[Arc<dyn Stage>], input: DFSchemaRef) -> Result<PipelineSteps> {
     let mut schema = Arc::clone(&input);
@@ -328,17 +339,8 @@ pub fn plan_steps(stages: &[Arc<dyn Stage>], input: DFSchemaRef) -> Result<Pipel
                 }
             }
             let first = layer.first().map(|(n, _)| n.clone()).unwrap_or_default();
-            let after = project(empty(&schema), &layer).map_err(|e| compile_err(&first, e))?;
-            let output = Arc::clone(after.schema());
-            steps.push((
-                i,
-                Step::Project {
-                    input: Arc::clone(&schema),
-                    output: Arc::clone(&output),
-                    columns: layer,
-                },
-            ));
-            schema = output;
+            schema =
+                push_project(&mut steps, i, &schema, layer).map_err(|e| compile_err(&first, e))?;
         }
         if let Some(predicate) = plan.filter {
             LogicalPlanBuilder::from(empty(&schema))
