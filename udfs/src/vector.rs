@@ -480,7 +480,12 @@ impl VectorBuilder {
                 Self::null_buffer(valid),
             )
         };
-        let values_valid: Vec<bool> = self.valid.clone();
+        // a row's values are null exactly when the row is
+        let nulls = if self.nulls > 0 {
+            Self::null_buffer(&self.valid)
+        } else {
+            None
+        };
         let columns: Vec<ArrayRef> = vec![
             Arc::new(Int8Array::from(self.types)),
             Arc::new(Int32Array::new(
@@ -493,18 +498,13 @@ impl VectorBuilder {
                 Arc::new(Int32Array::from(self.indices)),
                 &self.index_valid,
             )),
-            Arc::new(list(
-                &layout.value_item,
-                self.value_offsets,
+            Arc::new(ListArray::new(
+                Arc::clone(&layout.value_item),
+                OffsetBuffer::new(ScalarBuffer::from(self.value_offsets)),
                 Arc::new(Float64Array::from(self.values)),
-                &values_valid,
+                nulls.clone(),
             )),
         ];
-        let nulls = if self.nulls > 0 {
-            Self::null_buffer(&self.valid)
-        } else {
-            None
-        };
         StructArray::new(layout.fields.clone(), columns, nulls)
     }
 
