@@ -8,7 +8,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::Float64Builder;
+use arrow::array::Float64Array;
+use arrow::buffer::{NullBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
@@ -116,15 +117,30 @@ impl ScalarUDFImpl for StringIndexerUdf {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let input = arrays(&args.args, args.number_rows)?;
-        let mut out = Float64Builder::with_capacity(args.number_rows);
+        // values and validity straight into the array's buffers (no builder to finish)
+        let mut values: Vec<f64> = Vec::with_capacity(args.number_rows);
+        let mut valid: Option<Vec<bool>> = None;
+        let mut push = |v: Option<f64>| match v {
+            Some(x) => {
+                values.push(x);
+                if let Some(valid) = &mut valid {
+                    valid.push(true);
+                }
+            }
+            None => {
+                let rows = values.len();
+                values.push(0.0);
+                valid.get_or_insert_with(|| vec![true; rows]).push(false);
+            }
+        };
         let unseen = self.index.labels.len() as f64;
         for_each_str(&self.name, &input[0], |row, v| {
             match v {
                 Some(label) => match self.index.lookup(label) {
-                    Some(i) => out.append_value(f64::from(i)),
+                    Some(i) => push(Some(f64::from(i))),
                     None => match self.handle_invalid {
-                        HandleInvalid::Keep => out.append_value(unseen),
-                        HandleInvalid::Skip => out.append_null(),
+                        HandleInvalid::Keep => push(Some(unseen)),
+                        HandleInvalid::Skip => push(None),
                         HandleInvalid::Error => {
                             return Err(self.stage.error(
                                 &self.column,
@@ -138,8 +154,8 @@ impl ScalarUDFImpl for StringIndexerUdf {
                     },
                 },
                 None => match self.handle_invalid {
-                    HandleInvalid::Keep => out.append_value(unseen),
-                    HandleInvalid::Skip => out.append_null(),
+                    HandleInvalid::Keep => push(Some(unseen)),
+                    HandleInvalid::Skip => push(None),
                     HandleInvalid::Error => {
                         return Err(self.stage.error(
                             &self.column,
@@ -152,7 +168,10 @@ impl ScalarUDFImpl for StringIndexerUdf {
             }
             Ok(())
         })?;
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+        Ok(ColumnarValue::Array(Arc::new(Float64Array::new(
+            ScalarBuffer::from(values),
+            valid.map(NullBuffer::from),
+        ))))
     }
 }
 
