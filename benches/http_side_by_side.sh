@@ -5,10 +5,12 @@
 #
 # One CSV record per request (the car-evaluation example; output predicted_class). Concurrency
 # 1 (one connection) for latency, concurrency 64 for throughput; ember with request coalescing
-# off and on. Prints a table: p50, p99, requests/s, and ember's ratio to the bare floor.
+# off and on. Prints a table: p50, p99, requests/s, and ember's ratio to the bare floor, as
+# medians of REPEAT (default 3) interleaved rounds; DURATION (default 10s) per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
+REPEAT=${REPEAT:-3}
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)"; exit 1; }
 cargo build --release -q -p ember-server --bin ember && cargo build --release -q -p http-floor
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -46,19 +48,39 @@ run() { # name port threads connections
   echo "$1 $4 $out"
 }
 results=()
-for c in 1 64; do
-  t=$([ "$c" = 1 ] && echo 1 || echo 2)
-  results+=("$(run bare 18081 $t $c)")
-  results+=("$(run ember 18082 $t $c)")
-  results+=("$(run ember-coalesce 18083 $t $c)")
+# REPEAT rounds, interleaved (bare, ember, ember-coalesce), so drift on a shared machine hits all
+# three alike; the table shows the median of each figure and every round's ratio to the floor
+for rep in $(seq 1 "$REPEAT"); do
+  for c in 1 64; do
+    t=$([ "$c" = 1 ] && echo 1 || echo 2)
+    results+=("$(run bare 18081 $t $c)")
+    results+=("$(run ember 18082 $t $c)")
+    results+=("$(run ember-coalesce 18083 $t $c)")
+  done
 done
+median() { sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+field() { # name conc column(4=p50 5=p99 6=rps 7=errors)
+  printf "%s\n" "${results[@]}" | awk -v n="$1" -v c="$2" -v k="$3" '$1==n && $2==c {print $k}'
+}
 echo
-echo "car-evaluation, 1 CSV record per request, loopback, $(nproc) cores shared by server and wrk, $DURATION per run"
-printf "%-16s %4s %10s %10s %12s %8s\n" server conc "p50 (us)" "p99 (us)" "req/s" "vs bare"
-for line in "${results[@]}"; do
-  read -r name conc _ p50 p99 rps errs <<<"$line"
-  [ "$name" = bare ] && bare_rps=$rps
-  printf "%-16s %4s %10s %10s %12s %7.0f%%\n" "$name" "$conc" "$p50" "$p99" "$rps" "$(echo "100*$rps/$bare_rps" | bc -l)"
-  [ "$errs" = 0 ] || echo "  ($errs errors)"
+echo "car-evaluation, 1 CSV record per request, loopback, $(nproc) cores shared by server and wrk,"
+echo "$DURATION per run, median of $REPEAT interleaved rounds"
+printf "%-16s %4s %10s %10s %12s %8s   %s\n" server conc "p50 (us)" "p99 (us)" "req/s" "vs bare" "rounds (vs bare)"
+for c in 1 64; do
+  bare_rps=$(field bare "$c" 6 | median)
+  bare_each=($(field bare "$c" 6))
+  for name in bare ember ember-coalesce; do
+    each=($(field "$name" "$c" 6))
+    ratios=""
+    for i in "${!each[@]}"; do
+      ratios+="$(printf "%.0f%% " "$(echo "100*${each[$i]}/${bare_each[$i]}" | bc -l)")"
+    done
+    printf "%-16s %4s %10s %10s %12.0f %7.0f%%   %s\n" "$name" "$c" \
+      "$(field "$name" "$c" 4 | median)" "$(field "$name" "$c" 5 | median)" \
+      "$(field "$name" "$c" 6 | median)" \
+      "$(echo "100*$(field "$name" "$c" 6 | median)/$bare_rps" | bc -l)" "$ratios"
+    errs=$(field "$name" "$c" 7 | awk '{s+=$1} END {print s+0}')
+    [ "$errs" = 0 ] || echo "  ($errs errors)"
+  done
 done
 echo "ember start-up (process start to first /ping 200): ${startup} ms"

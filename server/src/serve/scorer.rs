@@ -1,11 +1,12 @@
 //! Scoring requests: directly, or coalesced with concurrent requests into one batch.
 //!
-//! With coalescing on, handlers hand their parsed records to one batcher task, which types the
-//! records of every request it takes straight into one batch (no per-request batch to build and
-//! concatenate). It takes every request
-//! already queued (and, with a window, waits up to that long for more, never beyond
-//! `max_records`), evaluates requests that share a schema as one batch, and splits the result
-//! back. If a coalesced batch fails (a record some stage rejects), each request is evaluated on
+//! Each serving thread has its own [`Scorer`]. With coalescing on, a request first steps aside
+//! once (`yield_now`) so the other connections ready on the thread reach the scorer too; a
+//! request then alone is scored at once. Otherwise requests go to the thread's batcher task,
+//! which takes every request already queued (and, with a window, waits up to that long for
+//! more, never beyond `max_records`), types their records straight into one batch (no
+//! per-request batch to build and concatenate), evaluates requests that share a schema as one
+//! batch, and splits the result back. If a coalesced batch fails (a record some stage rejects), each request is evaluated on
 //! its own so the error reaches only the request that caused it.
 
 use std::sync::Arc;
@@ -85,10 +86,6 @@ impl std::fmt::Debug for Scorer {
             .finish()
     }
 }
-
-/// How many times the batcher steps aside for ready connections before evaluating a batch
-/// (it stops early once a round brings nothing new).
-const GATHER_ROUNDS: usize = 16;
 
 /// Requests larger than this are scored on the blocking pool rather than a runtime worker.
 const BLOCKING_RECORDS: usize = 4096;
@@ -179,26 +176,16 @@ async fn batcher(
     while let Some(first) = rx.recv().await {
         let mut records = first.records.max_rows();
         let mut jobs = vec![first];
-        // Take what is queued; then step aside (`yield_now`) so the connections that are ready
-        // on this worker parse their requests and queue them too, and take those. A lone
-        // request finds nothing else runnable and goes on at once; under load the batch grows
-        // to what is already in flight, without waiting for anything that has not arrived.
-        for round in 0..=GATHER_ROUNDS {
-            let before = jobs.len();
-            while records < max_records {
-                match rx.try_recv() {
-                    Ok(j) => {
-                        records += j.records.max_rows();
-                        jobs.push(j);
-                    }
-                    Err(_) => break,
+        // Take what is queued. (Requests step aside once before they queue, in
+        // `Scorer::score`, so by now every connection that was ready on this thread has
+        // queued its request too.)
+        while records < max_records {
+            match rx.try_recv() {
+                Ok(j) => {
+                    records += j.records.max_rows();
+                    jobs.push(j);
                 }
-            }
-            if records >= max_records || (round > 0 && jobs.len() == before) {
-                break;
-            }
-            if round < GATHER_ROUNDS {
-                tokio::task::yield_now().await;
+                Err(_) => break,
             }
         }
         if !window.is_zero() && records < max_records {
