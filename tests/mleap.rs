@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
-use common::root;
+use common::{root, write_bundle};
 use ember::formats::mleap::files::ZipBundle;
 use ember::formats::mleap::{pb, read_node};
 use ember::udfs::vector::{VectorArray, VectorRef};
@@ -914,54 +914,6 @@ fn bucketizer_bundle_restores_infinite_splits() {
 
 // ----------------------------------------------------------------------------------------
 // extension ops without a Spark class: multinomial_labeler, map_entry_selector
-
-/// One node of a hand-written bundle: name, op, attributes, input and output ports.
-type TestNode<'a> = (
-    &'a str,
-    &'a str,
-    Json,
-    &'a [(&'a str, &'a str)],
-    &'a [(&'a str, &'a str)],
-);
-
-/// Writes a JSON bundle of `nodes` (in order) into `dir`.
-fn write_bundle(dir: &Path, nodes: &[TestNode<'_>]) {
-    let write = |rel: &str, json: Json| {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, json.to_string()).unwrap();
-    };
-    write(
-        "bundle.json",
-        serde_json::json!({"uid": "u", "name": "p", "format": "json", "version": "0.23.0",
-                           "timestamp": "2026-01-01T00:00:00.000"}),
-    );
-    write(
-        "root/node.json",
-        serde_json::json!({"name": "p", "shape": {"inputs": [], "outputs": []}}),
-    );
-    let names: Vec<&str> = nodes.iter().map(|n| n.0).collect();
-    write(
-        "root/model.json",
-        serde_json::json!({"op": "pipeline", "attributes": {"nodes": {"type": "list", "string": names}}}),
-    );
-    let sockets = |ports: &[(&str, &str)]| -> Json {
-        ports
-            .iter()
-            .map(|(p, n)| serde_json::json!({"port": p, "name": n}))
-            .collect()
-    };
-    for (name, op, attributes, inputs, outputs) in nodes {
-        write(
-            &format!("root/{name}.node/node.json"),
-            serde_json::json!({"name": name, "shape": {"inputs": sockets(inputs), "outputs": sockets(outputs)}}),
-        );
-        write(
-            &format!("root/{name}.node/model.json"),
-            serde_json::json!({"op": op, "attributes": attributes}),
-        );
-    }
-}
 
 /// The param a bundle's load error names (panics on success or another error).
 fn param_error(dir: &Path) -> String {

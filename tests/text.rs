@@ -136,37 +136,24 @@ fn arrays_as_text_use_sparks_cast_form() {
 #[test]
 fn mleap_word_filter_loads_and_filters() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |rel: &str, json: serde_json::Value| {
-        let p = dir.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, json.to_string()).unwrap();
-    };
-    write(
-        "bundle.json",
-        serde_json::json!({"uid": "u", "name": "p", "format": "json", "version": "0.23.0",
-                           "timestamp": "2026-01-01T00:00:00.000"}),
-    );
-    write(
-        "root/node.json",
-        serde_json::json!({"name": "p", "shape": {"inputs": [], "outputs": []}}),
-    );
-    write(
-        "root/model.json",
-        serde_json::json!({"op": "pipeline", "attributes": {"nodes": {"type": "list", "string": ["tok", "wf"]}}}),
-    );
-    let node = |name: &str, i: &str, o: &str| {
-        serde_json::json!({"name": name, "shape": {"inputs": [{"port": "input", "name": i}],
-                                                   "outputs": [{"port": "output", "name": o}]}})
-    };
-    write("root/tok.node/node.json", node("tok", "text", "words"));
-    write(
-        "root/tok.node/model.json",
-        serde_json::json!({"op": "tokenizer", "attributes": {}}),
-    );
-    write("root/wf.node/node.json", node("wf", "words", "long_words"));
-    write(
-        "root/wf.node/model.json",
-        serde_json::json!({"op": "word_filter", "attributes": {"length": {"int": 4}}}),
+    write_bundle(
+        dir.path(),
+        &[
+            (
+                "tok",
+                "tokenizer",
+                serde_json::json!({}),
+                &[("input", "text")],
+                &[("output", "words")],
+            ),
+            (
+                "wf",
+                "word_filter",
+                serde_json::json!({"length": {"int": 4}}),
+                &[("input", "words")],
+                &[("output", "long_words")],
+            ),
+        ],
     );
     let p = Pipeline::load(dir.path()).unwrap();
     assert_eq!(p.stages()[1].params(), vec![("length", "4".to_string())]);

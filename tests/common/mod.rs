@@ -9,6 +9,7 @@ use arrow::compute::{cast, concat_batches};
 use arrow::datatypes::{DataType, Float64Type};
 use ember_udfs::vector::{VectorArray, VectorRef, is_vector_type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value as Json;
 
 /// Relative tolerance for doubles (the brief's parity rule).
 pub const REL_TOL: f64 = 1e-9;
@@ -325,4 +326,52 @@ fn split_numbers(s: &str) -> (String, Vec<String>) {
         }
     }
     (skeleton, numbers)
+}
+
+/// One node of a hand-written bundle: name, op, attributes, input and output ports.
+pub type TestNode<'a> = (
+    &'a str,
+    &'a str,
+    Json,
+    &'a [(&'a str, &'a str)],
+    &'a [(&'a str, &'a str)],
+);
+
+/// Writes a JSON bundle of `nodes` (in order) into `dir`.
+pub fn write_bundle(dir: &Path, nodes: &[TestNode<'_>]) {
+    let write = |rel: &str, json: Json| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, json.to_string()).unwrap();
+    };
+    write(
+        "bundle.json",
+        serde_json::json!({"uid": "u", "name": "p", "format": "json", "version": "0.23.0",
+                           "timestamp": "2026-01-01T00:00:00.000"}),
+    );
+    write(
+        "root/node.json",
+        serde_json::json!({"name": "p", "shape": {"inputs": [], "outputs": []}}),
+    );
+    let names: Vec<&str> = nodes.iter().map(|n| n.0).collect();
+    write(
+        "root/model.json",
+        serde_json::json!({"op": "pipeline", "attributes": {"nodes": {"type": "list", "string": names}}}),
+    );
+    let sockets = |ports: &[(&str, &str)]| -> Json {
+        ports
+            .iter()
+            .map(|(p, n)| serde_json::json!({"port": p, "name": n}))
+            .collect()
+    };
+    for (name, op, attributes, inputs, outputs) in nodes {
+        write(
+            &format!("root/{name}.node/node.json"),
+            serde_json::json!({"name": name, "shape": {"inputs": sockets(inputs), "outputs": sockets(outputs)}}),
+        );
+        write(
+            &format!("root/{name}.node/model.json"),
+            serde_json::json!({"op": op, "attributes": attributes}),
+        );
+    }
 }
