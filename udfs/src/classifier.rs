@@ -203,18 +203,7 @@ pub struct ClassifierUdf<M: ProbabilisticClassifier> {
     fingerprint: u64,
 }
 
-impl<M: ProbabilisticClassifier> PartialEq for ClassifierUdf<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.fingerprint == other.fingerprint
-    }
-}
-impl<M: ProbabilisticClassifier> Eq for ClassifierUdf<M> {}
-impl<M: ProbabilisticClassifier> std::hash::Hash for ClassifierUdf<M> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        self.fingerprint.hash(state);
-    }
-}
+crate::udf_identity!(ClassifierUdf<M: ProbabilisticClassifier>);
 
 impl<M: ProbabilisticClassifier> ClassifierUdf<M> {
     /// A UDF named `name` computing `output` of `stage` from input `column`.

@@ -150,6 +150,21 @@ pub fn hash_f64s(h: &mut DefaultHasher, values: &[f64]) {
 /// `fingerprint` fields.
 #[macro_export]
 macro_rules! udf_identity {
+    // a generic UDF shell: `udf_identity!(RegressorUdf<M: Regressor>)`
+    ($name:ident < $g:ident : $bound:path >) => {
+        impl<$g: $bound> PartialEq for $name<$g> {
+            fn eq(&self, other: &Self) -> bool {
+                self.name == other.name && self.fingerprint == other.fingerprint
+            }
+        }
+        impl<$g: $bound> Eq for $name<$g> {}
+        impl<$g: $bound> std::hash::Hash for $name<$g> {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.name.hash(state);
+                self.fingerprint.hash(state);
+            }
+        }
+    };
     ($t:ty) => {
         impl PartialEq for $t {
             fn eq(&self, other: &Self) -> bool {

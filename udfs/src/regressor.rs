@@ -42,18 +42,7 @@ pub struct RegressorUdf<M: Regressor> {
     fingerprint: u64,
 }
 
-impl<M: Regressor> PartialEq for RegressorUdf<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.fingerprint == other.fingerprint
-    }
-}
-impl<M: Regressor> Eq for RegressorUdf<M> {}
-impl<M: Regressor> std::hash::Hash for RegressorUdf<M> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        self.fingerprint.hash(state);
-    }
-}
+crate::udf_identity!(RegressorUdf<M: Regressor>);
 
 impl<M: Regressor> RegressorUdf<M> {
     /// A UDF named `name` predicting from `column` for `stage`.

@@ -43,18 +43,7 @@ pub struct StringLookupUdf<M: StringLookup> {
     fingerprint: u64,
 }
 
-impl<M: StringLookup> PartialEq for StringLookupUdf<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.fingerprint == other.fingerprint
-    }
-}
-impl<M: StringLookup> Eq for StringLookupUdf<M> {}
-impl<M: StringLookup> std::hash::Hash for StringLookupUdf<M> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        self.fingerprint.hash(state);
-    }
-}
+crate::udf_identity!(StringLookupUdf<M: StringLookup>);
 
 impl<M: StringLookup> StringLookupUdf<M> {
     /// A UDF named `name` looking up `column` for `stage`.

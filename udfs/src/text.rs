@@ -341,18 +341,7 @@ pub struct TextUdf<K: TextKernel> {
     fingerprint: u64,
 }
 
-impl<K: TextKernel> PartialEq for TextUdf<K> {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.fingerprint == other.fingerprint
-    }
-}
-impl<K: TextKernel> Eq for TextUdf<K> {}
-impl<K: TextKernel> std::hash::Hash for TextUdf<K> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        self.fingerprint.hash(state);
-    }
-}
+crate::udf_identity!(TextUdf<K: TextKernel>);
 
 impl<K: TextKernel> TextUdf<K> {
     /// A UDF named `name` applying `kernel` to `column` of `stage`.

@@ -51,20 +51,7 @@ pub struct VectorMapUdf<M: VectorMap> {
     fingerprint: u64,
 }
 
-impl<M: VectorMap> PartialEq for VectorMapUdf<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.fingerprint == other.fingerprint
-    }
-}
-
-impl<M: VectorMap> Eq for VectorMapUdf<M> {}
-
-impl<M: VectorMap> std::hash::Hash for VectorMapUdf<M> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        self.fingerprint.hash(state);
-    }
-}
+crate::udf_identity!(VectorMapUdf<M: VectorMap>);
 
 impl<M: VectorMap> VectorMapUdf<M> {
     /// A UDF named `name` transforming `column` of `stage` with `model`.
