@@ -129,7 +129,7 @@ impl PipelineSteps {
                         .cloned()
                         .collect();
                     for (_, e) in &live {
-                        visit_columns(e, |c| {
+                        visit_columns(e, &mut |c| {
                             needed.insert(c.to_string());
                         });
                     }
@@ -138,7 +138,7 @@ impl PipelineSteps {
                     }
                 }
                 Step::Filter { predicate, .. } => {
-                    visit_columns(predicate, |c| {
+                    visit_columns(predicate, &mut |c| {
                         needed.insert(c.to_string());
                     });
                     kept.push((*i, step.clone()));
@@ -161,14 +161,14 @@ impl PipelineSteps {
             match step {
                 Step::Project { columns, .. } => {
                     for (_, e) in columns {
-                        visit_columns_ref(e, &mut read);
+                        visit_columns(e, &mut read);
                     }
                     for (n, _) in columns {
                         defined_in.insert(n.as_str(), stretch);
                     }
                 }
                 Step::Filter { predicate, .. } => {
-                    visit_columns_ref(predicate, &mut read);
+                    visit_columns(predicate, &mut read);
                     stretch += 1;
                 }
             }
@@ -236,11 +236,7 @@ impl Step {
 }
 
 /// Calls `f` with the name of every column `e` reads (once per read).
-fn visit_columns(e: &Expr, mut f: impl FnMut(&str)) {
-    visit_columns_ref(e, &mut f);
-}
-
-fn visit_columns_ref<'a>(e: &'a Expr, f: &mut impl FnMut(&'a str)) {
+fn visit_columns<'a>(e: &'a Expr, f: &mut impl FnMut(&'a str)) {
     let _ = e.apply(|node| {
         if let Expr::Column(c) = node {
             f(c.name.as_str());

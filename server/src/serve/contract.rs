@@ -319,7 +319,7 @@ impl Prepared {
             ));
         }
         let compiled = pipeline
-            .compile_for(arrow, &[output.name.as_str()])
+            .compile_steps_for(&steps, &[output.name.as_str()])
             .map_err(|e| e.to_string())?;
         let out_schema = compiled.output_schema();
         let output_index = out_schema
