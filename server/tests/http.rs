@@ -563,7 +563,27 @@ fn bodies_over_the_limit_get_413() {
     c.max_body_bytes = 1024 * 1024;
     let s = start(c);
     let big = "1,C,2.0\n".repeat(200_000);
-    assert_eq!(post(s.addr, "text/csv", None, &big).status, 413);
+    let r = post(s.addr, "text/csv", None, &big);
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("1048576 bytes"), "{}", r.body);
+    // a chunked body declares no length: it is refused once it grows past the limit
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let chunk = "1,C,2.0\n".repeat(70_000); // 560,000 bytes
+    let mut req = String::from(
+        "POST /invocations HTTP/1.1\r\nHost: test\r\nContent-Type: text/csv\r\n\
+         Transfer-Encoding: chunked\r\n\r\n",
+    );
+    for _ in 0..2 {
+        req.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    req.push_str("0\r\n\r\n");
+    let _ = c.write_all(req.as_bytes());
+    let mut raw = vec![0u8; 4096];
+    let n = c.read(&mut raw).unwrap();
+    let head = String::from_utf8_lossy(&raw[..n]);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(head.contains("1048576 bytes"), "{head}");
     let r = http(s.addr, "GET", "/execution-parameters", &[], b"");
     assert!(r.body.contains(r#""MaxPayloadInMB":1"#), "{}", r.body);
     assert_eq!(post(s.addr, "text/csv", None, "1,C,2.0").status, 200);

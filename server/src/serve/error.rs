@@ -36,6 +36,17 @@ impl ApiError {
         }
     }
 
+    /// 413: the body is larger than the server takes.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!(
+                "the request body is larger than the limit of {limit} bytes; send fewer \
+                 records per request"
+            ),
+        }
+    }
+
     /// The answer to a scoring error: 400 when the request's data caused it (a record a stage
     /// rejects, named by its 1-based position in the request), 500 otherwise.
     pub fn from_ember(e: EmberError) -> Self {

@@ -24,13 +24,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use bytes::BytesMut;
 use ember_engine::{BundleLimits, Pipeline};
+use futures::StreamExt;
 
 use contract::{Accept, BodyFormat, DataSchema, Prepared, body_format, parse_accept};
 use decode::parse_body;
@@ -173,25 +174,88 @@ impl std::ops::Deref for Worker {
     }
 }
 
-/// The router: routes, body limit, metrics and request logging. Call inside the Tokio runtime
-/// that will serve it (its batcher, when coalescing, is spawned there).
-pub fn app(state: Arc<AppState>) -> Router {
-    let max_body_bytes = state.max_body_bytes;
-    let state = Arc::new(Worker {
+/// The service every connection runs: request tracking (metrics, request id, log line) around
+/// a direct path for `POST /invocations` and the axum router for everything else (the other
+/// routes, and the 404/405 answers). Call inside the Tokio runtime that will serve it (its
+/// batcher, when coalescing, is spawned there).
+///
+/// The direct path is the hot one: it reads the headers in place, collects the body itself
+/// (within the size limit) and scores, without the router's per-request service clones and
+/// boxed futures.
+#[derive(Clone)]
+pub struct HttpService {
+    worker: Arc<Worker>,
+    router: Router,
+}
+
+impl std::fmt::Debug for HttpService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpService")
+            .field("worker", &self.worker)
+            .finish()
+    }
+}
+
+/// The HTTP service for one serving thread (see [`HttpService`]).
+pub fn service(state: Arc<AppState>) -> HttpService {
+    let worker = Arc::new(Worker {
         scorer: Scorer::new(state.coalesce, Arc::clone(&state.metrics)),
         app: state,
     });
-    Router::new()
+    let router = Router::new()
         .route("/ping", get(ping))
         .route("/ping/", get(ping))
         .route("/execution-parameters", get(execution_parameters))
         .route("/execution-parameters/", get(execution_parameters))
-        .route("/invocations", post(invocations))
-        .route("/invocations/", post(invocations))
+        .route("/invocations", post(invocations_route))
+        .route("/invocations/", post(invocations_route))
         .route("/metrics", get(metrics_text))
-        .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(middleware::from_fn_with_state(Arc::clone(&state), track))
-        .with_state(state)
+        .with_state(Arc::clone(&worker));
+    HttpService { worker, router }
+}
+
+impl tower_service::Service<Request> for HttpService {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let started = Instant::now();
+        let worker = Arc::clone(&self.worker);
+        let route = route_name(req.uri().path());
+        // the caller's id when it sent one, else a sequence number (no string built for it)
+        let id = req
+            .headers()
+            .get("x-amzn-requestid")
+            .or_else(|| req.headers().get("x-request-id"))
+            .cloned()
+            .unwrap_or_else(|| HeaderValue::from(worker.next_id.fetch_add(1, Ordering::Relaxed)));
+        let method = req.method().clone();
+        if route == "invocations" && method == Method::POST {
+            Box::pin(async move {
+                let response = invocations(&worker, req).await;
+                Ok(track(&worker, route, &method, id, started, response))
+            })
+        } else {
+            let routed = tower_service::Service::call(&mut self.router, req);
+            Box::pin(async move {
+                let response = match routed.await {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                };
+                Ok(track(&worker, route, &method, id, started, response))
+            })
+        }
+    }
 }
 
 async fn ping() -> StatusCode {
@@ -220,18 +284,35 @@ async fn metrics_text(State(state): State<Arc<Worker>>) -> Response {
         .into_response()
 }
 
-async fn invocations(
-    State(state): State<Arc<Worker>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let content_type = headers
+/// `POST /invocations` when it reaches the router (the service answers it directly; this
+/// route exists so the router knows the path and answers other methods with 405).
+async fn invocations_route(State(state): State<Arc<Worker>>, req: Request) -> Response {
+    invocations(&state, req).await
+}
+
+async fn invocations(state: &Worker, req: Request) -> Response {
+    match score_request(state, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn score_request(state: &Worker, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let content_type = parts
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let format =
         body_format(content_type).ok_or_else(|| ApiError::unsupported_media(content_type))?;
-    let accept = parse_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?
-        .unwrap_or(state.default_accept);
+    let accept = parse_accept(
+        parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    )?
+    .unwrap_or(state.default_accept);
+    let body = read_body(&parts.headers, body, state.max_body_bytes).await?;
     let (schema, records) = parse_body(format, &body)?;
     if format == BodyFormat::Csv && schema.is_none() && state.env_schema.is_none() {
         return Err(ApiError::bad_request(NO_SCHEMA));
@@ -245,32 +326,73 @@ async fn invocations(
         accept,
         prepared.output.structure,
     )?;
-    Ok(([(header::CONTENT_TYPE, accept.content_type())], text).into_response())
+    let mut response = Response::new(Body::from(text));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(accept.content_type()),
+    );
+    Ok(response)
+}
+
+/// Collects a request body of at most `limit` bytes (a declared or actual larger one: 413).
+/// A body that arrives in one piece is kept as it is, without a copy.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let mut stream = body.into_data_stream();
+    let mut first: Option<Bytes> = None;
+    let mut more: Option<BytesMut> = None;
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        total += chunk.len();
+        if total > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        match (&mut first, &mut more) {
+            (None, _) => first = Some(chunk),
+            (Some(f), None) => {
+                let mut all = BytesMut::with_capacity(declared.map_or(total, |n| n as usize));
+                all.extend_from_slice(f);
+                all.extend_from_slice(&chunk);
+                more = Some(all);
+            }
+            (Some(_), Some(all)) => all.extend_from_slice(&chunk),
+        }
+    }
+    Ok(match (first, more) {
+        (_, Some(all)) => all.freeze(),
+        (Some(f), None) => f,
+        (None, None) => Bytes::new(),
+    })
 }
 
 fn route_name(path: &str) -> &'static str {
-    match path.trim_end_matches('/') {
-        "/invocations" => "invocations",
-        "/ping" => "ping",
-        "/execution-parameters" => "execution-parameters",
-        "/metrics" => "metrics",
+    match path {
+        "/invocations" | "/invocations/" => "invocations",
+        "/ping" | "/ping/" => "ping",
+        "/execution-parameters" | "/execution-parameters/" => "execution-parameters",
+        "/metrics" | "/metrics/" => "metrics",
         _ => "other",
     }
 }
 
-/// Counts every response, times `/invocations`, logs with a request id.
-async fn track(State(state): State<Arc<Worker>>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = route_name(req.uri().path());
-    // the caller's id when it sent one, else a sequence number (no string built for it)
-    let id = req
-        .headers()
-        .get("x-amzn-requestid")
-        .or_else(|| req.headers().get("x-request-id"))
-        .cloned()
-        .unwrap_or_else(|| HeaderValue::from(state.next_id.fetch_add(1, Ordering::Relaxed)));
-    let method = req.method().clone();
-    let mut response = next.run(req).await;
+/// Counts a response, times `/invocations`, logs it with its request id and returns it with
+/// the id header.
+fn track(
+    state: &Worker,
+    route: &'static str,
+    method: &Method,
+    id: HeaderValue,
+    started: Instant,
+    mut response: Response,
+) -> Response {
     let status = response.status();
     state.metrics.request(route, status.as_u16());
     let elapsed = started.elapsed();
@@ -412,11 +534,14 @@ impl Server {
                         .build()
                         .and_then(|rt| {
                             rt.block_on(async move {
-                                axum::serve(Handed { rx, addr }, app(state))
-                                    .with_graceful_shutdown(async move {
-                                        let _ = stop.wait_for(|s| *s).await;
-                                    })
-                                    .await
+                                axum::serve(
+                                    Handed { rx, addr },
+                                    axum::ServiceExt::<Request>::into_make_service(service(state)),
+                                )
+                                .with_graceful_shutdown(async move {
+                                    let _ = stop.wait_for(|s| *s).await;
+                                })
+                                .await
                             })
                         });
                     let _ = done.send(served);
