@@ -45,49 +45,60 @@ impl Accept {
 /// The original container's message for an unusable Accept value.
 pub const BAD_ACCEPT: &str = "Accept value passed via request or environment variable is not valid";
 
-/// Splits a media type into lower-cased `type/subtype` and its parameters.
-fn media_type(value: &str) -> (String, Vec<(String, String)>) {
+/// A media type's `type/subtype` (trimmed, case as given) and its `key=value` parameters
+/// (trimmed, quotes removed). Nothing is allocated: compare case-insensitively.
+fn media_type(value: &str) -> (&str, impl Iterator<Item = (&str, &str)>) {
     let mut parts = value.split(';');
-    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let params = parts
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            Some((
-                k.trim().to_ascii_lowercase(),
-                v.trim().trim_matches('"').to_ascii_lowercase(),
-            ))
-        })
-        .collect();
+    let essence = parts.next().unwrap_or("").trim();
+    let params = parts.filter_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        Some((k.trim(), v.trim().trim_matches('"')))
+    });
     (essence, params)
+}
+
+/// Whether `value` is one of `names`, ignoring ASCII case.
+fn is_any(value: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| value.eq_ignore_ascii_case(n))
 }
 
 /// The body format named by a `Content-Type` value (parameters such as `charset` ignored).
 pub fn body_format(content_type: Option<&str>) -> Option<BodyFormat> {
     let (essence, _) = media_type(content_type?);
-    match essence.as_str() {
-        "text/csv" => Some(BodyFormat::Csv),
-        "application/json" => Some(BodyFormat::Json),
-        "application/jsonlines" | "application/x-jsonlines" | "application/jsonl" => {
-            Some(BodyFormat::JsonLines)
-        }
-        _ => None,
+    if is_any(essence, &["text/csv"]) {
+        Some(BodyFormat::Csv)
+    } else if is_any(essence, &["application/json"]) {
+        Some(BodyFormat::Json)
+    } else if is_any(
+        essence,
+        &[
+            "application/jsonlines",
+            "application/x-jsonlines",
+            "application/jsonl",
+        ],
+    ) {
+        Some(BodyFormat::JsonLines)
+    } else {
+        None
     }
 }
 
 fn parse_accept_one(value: &str) -> Option<Option<Accept>> {
-    let (essence, params) = media_type(value);
-    match essence.as_str() {
-        "" | "*/*" => Some(None),
-        "text/csv" => Some(Some(Accept::Csv)),
-        "application/jsonlines" => {
-            let text = params.iter().any(|(k, v)| k == "data" && v == "text");
-            Some(Some(if text {
-                Accept::JsonLinesText
-            } else {
-                Accept::JsonLines
-            }))
-        }
-        _ => None,
+    let (essence, mut params) = media_type(value);
+    if is_any(essence, &["", "*/*"]) {
+        Some(None)
+    } else if is_any(essence, &["text/csv"]) {
+        Some(Some(Accept::Csv))
+    } else if is_any(essence, &["application/jsonlines"]) {
+        let text =
+            params.any(|(k, v)| k.eq_ignore_ascii_case("data") && v.eq_ignore_ascii_case("text"));
+        Some(Some(if text {
+            Accept::JsonLinesText
+        } else {
+            Accept::JsonLines
+        }))
+    } else {
+        None
     }
 }
 
@@ -386,6 +397,10 @@ mod tests {
             parse_accept(Some("application/json, text/csv")).unwrap(),
             Some(Accept::Csv)
         );
+        assert_eq!(
+            parse_accept(Some("Application/JSONLines; Data=\"Text\"")).unwrap(),
+            Some(Accept::JsonLinesText)
+        );
         assert!(parse_accept(Some("application/json")).is_err());
     }
 
@@ -398,6 +413,10 @@ mod tests {
         assert_eq!(
             body_format(Some("application/jsonlines;data=text")),
             Some(BodyFormat::JsonLines)
+        );
+        assert_eq!(
+            body_format(Some(" Application/JSON ")),
+            Some(BodyFormat::Json)
         );
         assert_eq!(body_format(Some("application/octet-stream")), None);
         assert_eq!(body_format(None), None);

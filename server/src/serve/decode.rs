@@ -29,10 +29,53 @@ use super::error::ApiError;
 #[derive(Debug)]
 pub enum Records {
     /// CSV records with their line numbers.
-    Csv(Vec<(usize, csv::StringRecord)>),
+    Csv(CsvRecords),
     /// JSON `data` lists with their line numbers: each one record, or a list of records
     /// (decided with the schema, see [`build_batch`]).
     Json(Vec<(usize, Vec<Json>)>),
+}
+
+/// CSV records: every field's text in one buffer, with each record's line number. (One
+/// allocation for the text and two for the bounds, however many records and fields.)
+#[derive(Debug, Default)]
+pub struct CsvRecords {
+    text: String,
+    /// Byte range of each field in `text`, record after record.
+    fields: Vec<(usize, usize)>,
+    /// Each record's line number and the end of its fields in `fields`.
+    records: Vec<(usize, usize)>,
+}
+
+impl CsvRecords {
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Each record's line number and fields.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &[(usize, usize)])> + '_ {
+        let mut start = 0;
+        self.records.iter().map(move |&(line, end)| {
+            let fields = &self.fields[start..end];
+            start = end;
+            (line, fields)
+        })
+    }
+
+    /// The text of a field returned by [`CsvRecords::iter`].
+    pub fn field(&self, (a, b): (usize, usize)) -> &str {
+        &self.text[a..b]
+    }
+
+    /// Ends the current record (the fields pushed since the last one) at `line`.
+    fn end_record(&mut self, line: usize) {
+        self.records.push((line, self.fields.len()));
+    }
 }
 
 impl Records {
@@ -111,7 +154,10 @@ fn parse_full_csv(body: &[u8]) -> Result<Records, ApiError> {
         .has_headers(false)
         .flexible(true)
         .from_reader(body);
-    let mut out = Vec::new();
+    let mut out = CsvRecords {
+        text: String::with_capacity(body.len()),
+        ..CsvRecords::default()
+    };
     for r in reader.records() {
         let r = r.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -124,7 +170,12 @@ fn parse_full_csv(body: &[u8]) -> Result<Records, ApiError> {
             .position()
             .map(|p| p.line() as usize)
             .unwrap_or(out.len() + 1);
-        out.push((line, r));
+        for f in &r {
+            let start = out.text.len();
+            out.text.push_str(f);
+            out.fields.push((start, out.text.len()));
+        }
+        out.end_record(line);
     }
     if out.is_empty() {
         return Err(ApiError::bad_request("the CSV body has no records"));
@@ -147,17 +198,24 @@ fn parse_plain_csv(body: &[u8]) -> Option<Result<Records, ApiError>> {
         return None;
     }
     let text = std::str::from_utf8(body).ok()?;
-    let out: Vec<(usize, csv::StringRecord)> = text
-        .split('\n')
-        .enumerate()
-        .map(|(i, line)| (i + 1, line.strip_suffix('\r').unwrap_or(line)))
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(n, line)| {
-            let mut record = csv::StringRecord::with_capacity(line.len(), 16);
-            line.split(',').for_each(|f| record.push_field(f));
-            (n, record)
-        })
-        .collect();
+    let mut out = CsvRecords {
+        text: text.to_owned(),
+        ..CsvRecords::default()
+    };
+    let mut start = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        let end = start + line.len();
+        let trimmed = line.strip_suffix('\r').unwrap_or(line);
+        if !trimmed.trim().is_empty() {
+            let mut at = start;
+            for f in trimmed.split(',') {
+                out.fields.push((at, at + f.len()));
+                at += f.len() + 1;
+            }
+            out.end_record(i + 1);
+        }
+        start = end + 1;
+    }
     Some(if out.is_empty() {
         Err(ApiError::bad_request("the CSV body has no records"))
     } else {
@@ -602,11 +660,11 @@ pub fn build_batches(
             Records::Csv(rs) => {
                 for (k, (line, r)) in rs.iter().enumerate() {
                     if r.len() != cols.len() {
-                        return Err((part, arity(*line, k + 1, r.len())));
+                        return Err((part, arity(line, k + 1, r.len())));
                     }
-                    for ((b, c), field) in builders.iter_mut().zip(cols).zip(r.iter()) {
-                        b.push_text(field)
-                            .map_err(|e| (part, value_err(*line, k + 1, c, e)))?;
+                    for ((b, c), field) in builders.iter_mut().zip(cols).zip(r) {
+                        b.push_text(rs.field(*field))
+                            .map_err(|e| (part, value_err(line, k + 1, c, e)))?;
                     }
                 }
             }
@@ -651,8 +709,8 @@ mod tests {
     fn records(r: Result<Records, ApiError>) -> Vec<Vec<String>> {
         match r {
             Ok(Records::Csv(v)) => v
-                .into_iter()
-                .map(|(_, r)| r.iter().map(str::to_string).collect())
+                .iter()
+                .map(|(_, r)| r.iter().map(|f| v.field(*f).to_string()).collect())
                 .collect(),
             Ok(_) => panic!("not CSV records"),
             Err(_) => Vec::new(),
@@ -680,7 +738,7 @@ mod tests {
         let Some(Ok(Records::Csv(r))) = parse_plain_csv(b"a\n\nb") else {
             panic!("plain path")
         };
-        assert_eq!(r.iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(r.iter().map(|(n, _)| n).collect::<Vec<_>>(), vec![1, 3]);
         // quotes and bare carriage returns need the full parser
         assert!(parse_plain_csv(b"\"a,b\",c").is_none());
         assert!(parse_plain_csv(b"a\rb").is_none());
