@@ -10,6 +10,8 @@
 //! * `batch_8192`: the compiled path on an 8192-row batch (one core).
 //! * `plan_100k`: the DataFusion plan path on 100k in-memory rows, both cores
 //!   (includes planning the query, ~1 ms).
+//!
+//! The bench allocates with mimalloc, as the `ember` binary does.
 
 use std::fs::File;
 use std::sync::Arc;
@@ -21,6 +23,9 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use ember::Pipeline;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CASE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

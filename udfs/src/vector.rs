@@ -321,10 +321,10 @@ impl<'a> VectorArray<'a> {
 pub struct VectorBuilder {
     types: Vec<i8>,
     sizes: Vec<i32>,
-    size_valid: Vec<bool>,
+    /// Rows stored sparse: where `size` and `indices` are set (one null buffer for both).
+    sparse: Vec<bool>,
     index_offsets: Vec<i32>,
     indices: Vec<i32>,
-    index_valid: Vec<bool>,
     value_offsets: Vec<i32>,
     values: Vec<f64>,
     valid: Vec<bool>,
@@ -337,10 +337,9 @@ impl VectorBuilder {
         let mut b = Self {
             types: Vec::with_capacity(rows),
             sizes: Vec::with_capacity(rows),
-            size_valid: Vec::with_capacity(rows),
+            sparse: Vec::with_capacity(rows),
             index_offsets: Vec::with_capacity(rows + 1),
             indices: Vec::new(),
-            index_valid: Vec::with_capacity(rows),
             value_offsets: Vec::with_capacity(rows + 1),
             values: Vec::with_capacity(rows * width),
             valid: Vec::with_capacity(rows),
@@ -373,8 +372,7 @@ impl VectorBuilder {
         self.ensure_started();
         self.types.push(DENSE);
         self.sizes.push(0);
-        self.size_valid.push(false);
-        self.index_valid.push(false);
+        self.sparse.push(false);
         self.valid.push(true);
         let start = self.values.len();
         self.values.resize(start + n, 0.0);
@@ -392,8 +390,7 @@ impl VectorBuilder {
         self.ensure_started();
         self.types.push(SPARSE);
         self.sizes.push(size as i32);
-        self.size_valid.push(true);
-        self.index_valid.push(true);
+        self.sparse.push(true);
         self.valid.push(true);
         self.indices.extend_from_slice(indices);
         self.values.extend_from_slice(values);
@@ -442,8 +439,7 @@ impl VectorBuilder {
         self.ensure_started();
         self.types.push(SPARSE);
         self.sizes.push(0);
-        self.size_valid.push(false);
-        self.index_valid.push(false);
+        self.sparse.push(false);
         self.valid.push(false);
         self.nulls += 1;
         self.close_row();
@@ -472,31 +468,25 @@ impl VectorBuilder {
     pub fn finish(mut self) -> StructArray {
         self.ensure_started();
         let layout = layout();
-        let list = |item: &FieldRef, offsets: Vec<i32>, child: ArrayRef, valid: &[bool]| {
-            ListArray::new(
-                Arc::clone(item),
-                OffsetBuffer::new(ScalarBuffer::from(offsets)),
-                child,
-                Self::null_buffer(valid),
-            )
-        };
         // a row's values are null exactly when the row is
         let nulls = if self.nulls > 0 {
             Self::null_buffer(&self.valid)
         } else {
             None
         };
+        // size and indices are set exactly on sparse rows
+        let sparse = Self::null_buffer(&self.sparse);
         let columns: Vec<ArrayRef> = vec![
             Arc::new(Int8Array::from(self.types)),
             Arc::new(Int32Array::new(
                 ScalarBuffer::from(self.sizes),
-                Self::null_buffer(&self.size_valid),
+                sparse.clone(),
             )),
-            Arc::new(list(
-                &layout.index_item,
-                self.index_offsets,
+            Arc::new(ListArray::new(
+                Arc::clone(&layout.index_item),
+                OffsetBuffer::new(ScalarBuffer::from(self.index_offsets)),
                 Arc::new(Int32Array::from(self.indices)),
-                &self.index_valid,
+                sparse,
             )),
             Arc::new(ListArray::new(
                 Arc::clone(&layout.value_item),
