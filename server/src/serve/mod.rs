@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::BytesMut;
 use ember_engine::{BundleLimits, Pipeline};
-use futures::StreamExt;
+use http_body_util::BodyExt;
 
 use contract::{Accept, BodyFormat, DataSchema, Prepared, body_format, parse_accept};
 use decode::parse_body;
@@ -174,14 +174,14 @@ impl std::ops::Deref for Worker {
     }
 }
 
-/// The service every connection runs: request tracking (metrics, request id, log line) around
-/// a direct path for `POST /invocations` and the axum router for everything else (the other
-/// routes, and the 404/405 answers). Call inside the Tokio runtime that will serve it (its
-/// batcher, when coalescing, is spawned there).
+/// The hyper service every HTTP/1.1 connection runs: request tracking (metrics, request id,
+/// log line) around a direct path for `POST /invocations` and the axum router for everything
+/// else (the other routes, and the 404/405 answers). Call [`service`] inside the Tokio runtime
+/// that will serve it (its batcher, when coalescing, is spawned there).
 ///
-/// The direct path is the hot one: it reads the headers in place, collects the body itself
-/// (within the size limit) and scores, without the router's per-request service clones and
-/// boxed futures.
+/// The direct path is the hot one: it reads the headers in place, collects hyper's body itself
+/// (within the size limit) and scores, without boxing the body or the router's per-request
+/// service clones and boxed futures.
 #[derive(Clone)]
 pub struct HttpService {
     worker: Arc<Worker>,
@@ -214,21 +214,14 @@ pub fn service(state: Arc<AppState>) -> HttpService {
     HttpService { worker, router }
 }
 
-impl tower_service::Service<Request> for HttpService {
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for HttpService {
     type Response = Response;
     type Error = std::convert::Infallible;
     type Future = std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send + 'static>,
     >;
 
-    fn poll_ready(
-        &mut self,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
+    fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         let started = Instant::now();
         let worker = Arc::clone(&self.worker);
         let route = route_name(req.uri().path());
@@ -246,7 +239,7 @@ impl tower_service::Service<Request> for HttpService {
                 Ok(track(&worker, route, &method, id, started, response))
             })
         } else {
-            let routed = tower_service::Service::call(&mut self.router, req);
+            let routed = tower_service::Service::call(&mut self.router.clone(), req.map(Body::new));
             Box::pin(async move {
                 let response = match routed.await {
                     Ok(r) => r,
@@ -290,14 +283,22 @@ async fn invocations_route(State(state): State<Arc<Worker>>, req: Request) -> Re
     invocations(&state, req).await
 }
 
-async fn invocations(state: &Worker, req: Request) -> Response {
+async fn invocations<B>(state: &Worker, req: hyper::Request<B>) -> Response
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
     match score_request(state, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn score_request(state: &Worker, req: Request) -> Result<Response, ApiError> {
+async fn score_request<B>(state: &Worker, req: hyper::Request<B>) -> Result<Response, ApiError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
     let (parts, body) = req.into_parts();
     let content_type = parts
         .headers
@@ -336,7 +337,11 @@ async fn score_request(state: &Worker, req: Request) -> Result<Response, ApiErro
 
 /// Collects a request body of at most `limit` bytes (a declared or actual larger one: 413).
 /// A body that arrives in one piece is kept as it is, without a copy.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, ApiError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -344,13 +349,16 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::payload_too_large(limit));
     }
-    let mut stream = body.into_data_stream();
+    let mut body = std::pin::pin!(body);
     let mut first: Option<Bytes> = None;
     let mut more: Option<BytesMut> = None;
     let mut total = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk
+    while let Some(frame) = body.frame().await {
+        let frame = frame
             .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
         total += chunk.len();
         if total > limit {
             return Err(ApiError::payload_too_large(limit));
@@ -446,35 +454,59 @@ pub struct Server {
     state: Arc<AppState>,
 }
 
-/// One serving thread's end of the acceptor: the connections handed to it.
-struct Handed {
-    rx: tokio::sync::mpsc::UnboundedReceiver<(std::net::TcpStream, SocketAddr)>,
-    addr: SocketAddr,
-}
+/// A connection handed from the acceptor to a serving thread.
+type Handed = (std::net::TcpStream, SocketAddr);
 
-impl axum::serve::Listener for Handed {
-    type Io = tokio::net::TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Some((stream, peer)) = self.rx.recv().await else {
-                // the acceptor stopped: nothing more will come (shutdown is under way)
-                return std::future::pending().await;
-            };
-            match tokio::net::TcpStream::from_std(stream) {
-                Ok(io) => {
-                    let _ = io.set_nodelay(true);
-                    return (io, peer);
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot take over a connection"),
+/// One serving thread: serves the connections the acceptor hands it with HTTP/1.1 until `stop`
+/// turns true, then lets each connection finish its request in flight and waits for them.
+async fn serve_thread(
+    state: Arc<AppState>,
+    mut handed: tokio::sync::mpsc::UnboundedReceiver<Handed>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let service = service(state);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut stopping = stop.clone();
+    loop {
+        let (stream, peer) = tokio::select! {
+            biased;
+            () = async { let _ = stopping.wait_for(|s| *s).await; } => break,
+            h = handed.recv() => match h {
+                Some(h) => h,
+                None => break, // the acceptor stopped
+            },
+            // reap finished connections as they end
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let io = match tokio::net::TcpStream::from_std(stream) {
+            Ok(io) => io,
+            Err(e) => {
+                tracing::warn!(error = %e, %peer, "cannot take over a connection");
+                continue;
             }
-        }
+        };
+        let _ = io.set_nodelay(true);
+        let service = service.clone();
+        let mut stop = stop.clone();
+        connections.spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(io), service);
+            let mut conn = std::pin::pin!(conn);
+            let served = tokio::select! {
+                biased;
+                r = conn.as_mut() => r,
+                () = async { let _ = stop.wait_for(|s| *s).await; } => {
+                    // finish the request in flight, then close
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = served {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+        });
     }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.addr)
-    }
+    while connections.join_next().await.is_some() {}
 }
 
 impl Server {
@@ -516,7 +548,6 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let addr = self.listener.local_addr()?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut hand = Vec::with_capacity(self.workers);
@@ -524,7 +555,7 @@ impl Server {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             hand.push(tx);
             let state = Arc::clone(&self.state);
-            let mut stop = stop_rx.clone();
+            let stop = stop_rx.clone();
             let done = done_tx.clone();
             std::thread::Builder::new()
                 .name(format!("ember-http-{i}"))
@@ -532,18 +563,7 @@ impl Server {
                     let served = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
-                        .and_then(|rt| {
-                            rt.block_on(async move {
-                                axum::serve(
-                                    Handed { rx, addr },
-                                    axum::ServiceExt::<Request>::into_make_service(service(state)),
-                                )
-                                .with_graceful_shutdown(async move {
-                                    let _ = stop.wait_for(|s| *s).await;
-                                })
-                                .await
-                            })
-                        });
+                        .map(|rt| rt.block_on(serve_thread(state, rx, stop)));
                     let _ = done.send(served);
                 })?;
         }
