@@ -335,7 +335,12 @@ where
     Ok(response)
 }
 
-/// Collects a request body of at most `limit` bytes (a declared or actual larger one: 413).
+/// How far past the limit an oversized body is still read (and dropped) before the 413 is sent,
+/// so that a client that writes its whole body before reading the answer gets the 413 instead of
+/// a broken connection.
+const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Collects a request body of at most `limit` bytes; a larger one (declared or actual) is a 413.
 /// A body that arrives in one piece is kept as it is, without a copy.
 async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, ApiError>
 where
@@ -346,33 +351,44 @@ where
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::payload_too_large(limit));
+    let too_large = || ApiError::payload_too_large(limit);
+    if declared.is_some_and(|n| n > limit as u64 + DRAIN_BYTES) {
+        return Err(too_large()); // not worth reading: the connection closes after the answer
     }
     let mut body = std::pin::pin!(body);
     let mut first: Option<Bytes> = None;
     let mut more: Option<BytesMut> = None;
-    let mut total = 0usize;
+    let mut total = 0u64;
     while let Some(frame) = body.frame().await {
         let frame = frame
             .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
         let Ok(chunk) = frame.into_data() else {
             continue; // trailers
         };
-        total += chunk.len();
-        if total > limit {
-            return Err(ApiError::payload_too_large(limit));
+        total += chunk.len() as u64;
+        if total > limit as u64 || declared.is_some_and(|n| n > limit as u64) {
+            // over the limit: drop what was kept and read on (up to DRAIN_BYTES more)
+            first = None;
+            more = None;
+            if total > limit as u64 + DRAIN_BYTES {
+                return Err(too_large());
+            }
+            continue;
         }
         match (&mut first, &mut more) {
             (None, _) => first = Some(chunk),
             (Some(f), None) => {
-                let mut all = BytesMut::with_capacity(declared.map_or(total, |n| n as usize));
+                let capacity = declared.unwrap_or(total) as usize;
+                let mut all = BytesMut::with_capacity(capacity);
                 all.extend_from_slice(f);
                 all.extend_from_slice(&chunk);
                 more = Some(all);
             }
             (Some(_), Some(all)) => all.extend_from_slice(&chunk),
         }
+    }
+    if total > limit as u64 || declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
     }
     Ok(match (first, more) {
         (_, Some(all)) => all.freeze(),
