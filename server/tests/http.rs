@@ -223,6 +223,53 @@ fn ping_execution_parameters_metrics_and_routing() {
     );
 }
 
+#[test]
+fn request_ids_and_invocation_metrics() {
+    let s = start(config(empty_bundle(), Some(BASIC_SCHEMA), None));
+    // the caller's id is echoed, SageMaker's header first
+    let h = [
+        ("Content-Type", "text/csv"),
+        ("X-Amzn-RequestId", "abc-123"),
+        ("X-Request-Id", "other"),
+    ];
+    let r = http(s.addr, "POST", "/invocations", &h, b"1,C,2.0");
+    assert_eq!((r.status, r.body.as_str()), (200, "2.0"));
+    assert_eq!(r.header("x-request-id"), Some("abc-123"));
+    let r = http(
+        s.addr,
+        "POST",
+        "/invocations",
+        &[("Content-Type", "text/csv"), ("X-Request-Id", "mine")],
+        b"1,C,2.0",
+    );
+    assert_eq!(r.header("x-request-id"), Some("mine"));
+    // otherwise each response gets its own id, on every route and on errors too
+    let ids: Vec<String> = [
+        post(s.addr, "text/csv", None, "1,C,2.0"),
+        post(s.addr, "text/csv", None, "1,C"),
+        http(s.addr, "GET", "/ping", &[], b""),
+        http(s.addr, "GET", "/nope", &[], b""),
+    ]
+    .iter()
+    .map(|r| r.header("x-request-id").expect("an id").to_string())
+    .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    // the direct /invocations path is counted and timed like every other route
+    let m = http(s.addr, "GET", "/metrics", &[], b"").body;
+    for line in [
+        r#"ember_http_requests_total{route="invocations",status="200"} 3"#,
+        r#"ember_http_requests_total{route="invocations",status="400"} 1"#,
+        r#"ember_http_requests_total{route="other",status="404"} 1"#,
+        "ember_invocation_duration_seconds_count 4",
+        "ember_records_total 3",
+    ] {
+        assert!(m.contains(line), "'{line}' not in {m}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // the original container's ServingControllerTest and ResponseHelperTest cases (identity pipeline)
 
