@@ -175,7 +175,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tracing::info!(
                     model = %config.model.display(),
                     stages = p.stages().len(),
-                    schema = config.schema.is_some(),
+                    schema = server.state().has_default_schema(),
                     "ember serving on http://{addr}"
                 );
                 server

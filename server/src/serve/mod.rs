@@ -133,6 +133,11 @@ impl AppState {
         &self.pipeline
     }
 
+    /// Whether a default schema (`SAGEMAKER_SPARKML_SCHEMA`, not blank) was given.
+    pub fn has_default_schema(&self) -> bool {
+        self.env_schema.is_some()
+    }
+
     fn prepared(&self, schema: Option<DataSchema>) -> Result<Arc<Prepared>, ApiError> {
         let Some(schema) = schema else {
             return self
