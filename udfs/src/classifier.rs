@@ -28,10 +28,10 @@ use arrow::array::Float64Builder;
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{ArgKind, StageRef, arrays, fingerprint, single_arg_field};
+use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint, single_arg_field};
 use crate::vector::{VectorArray, VectorBuilder, VectorRef, vector_data_type};
 
 /// Spark's `DenseVector.argmax`: the first maximum (comparisons with NaN are false); -1 for an
@@ -194,16 +194,11 @@ impl ClassifierOutput {
 /// One output column of a probabilistic classifier: `vector → vector | double`.
 #[derive(Debug)]
 pub struct ClassifierUdf<M: ProbabilisticClassifier> {
-    name: String,
-    signature: Signature,
-    stage: StageRef,
-    column: String,
+    core: ModelUdf<M>,
     output: ClassifierOutput,
-    model: Arc<M>,
-    fingerprint: u64,
 }
 
-crate::udf_identity!(ClassifierUdf<M: ProbabilisticClassifier>);
+crate::udf_identity!(ClassifierUdf<M: ProbabilisticClassifier> by core);
 
 impl<M: ProbabilisticClassifier> ClassifierUdf<M> {
     /// A UDF named `name` computing `output` of `stage` from input `column`.
@@ -220,32 +215,27 @@ impl<M: ProbabilisticClassifier> ClassifierUdf<M> {
             model.fingerprint(h);
         });
         Self {
-            name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
-            stage,
-            column: column.into(),
+            core: ModelUdf::new(name, stage, column, model, fingerprint),
             output,
-            model,
-            fingerprint,
         }
     }
 
     fn expected_size(&self) -> usize {
         if self.output.reads_features() {
-            self.model.num_features()
+            self.core.model.num_features()
         } else {
-            self.model.output_size()
+            self.core.model.output_size()
         }
     }
 }
 
 impl<M: ProbabilisticClassifier> ScalarUDFImpl for ClassifierUdf<M> {
     fn name(&self) -> &str {
-        &self.name
+        &self.core.name
     }
 
     fn signature(&self) -> &Signature {
-        &self.signature
+        &self.core.signature
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
@@ -258,8 +248,8 @@ impl<M: ProbabilisticClassifier> ScalarUDFImpl for ClassifierUdf<M> {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         single_arg_field(
-            &self.name,
-            &self.stage,
+            &self.core.name,
+            &self.core.stage,
             &args,
             ArgKind::Vector,
             self.return_type(&[])?,
@@ -270,10 +260,11 @@ impl<M: ProbabilisticClassifier> ScalarUDFImpl for ClassifierUdf<M> {
         let input = arrays(&args.args, args.number_rows)?;
         let va = VectorArray::try_new(input[0].as_ref())?;
         let n = va.len();
-        let k = self.model.output_size();
+        let k = self.core.model.output_size();
         let expected = self.expected_size();
-        let m = self.model.as_ref();
-        let fail = |row: usize, message: String| self.stage.error(&self.column, row, message);
+        let m = self.core.model.as_ref();
+        let fail =
+            |row: usize, message: String| self.core.stage.error(&self.core.column, row, message);
         let row_vector = |row: usize| {
             let v = va
                 .value(row)

@@ -138,6 +138,65 @@ pub fn fingerprint(f: impl FnOnce(&mut DefaultHasher)) -> u64 {
     h.finish()
 }
 
+/// What every one-column UDF backed by a fitted model holds (the generic shells: classifier,
+/// regressor, string lookup, vector map, text): its name, a one-argument signature, the stage and
+/// input column its errors name, the model, and the fingerprint that, with the name, is the
+/// UDF's identity (see [`udf_identity!`](crate::udf_identity)).
+#[derive(Debug)]
+pub struct ModelUdf<M> {
+    /// The UDF's name.
+    pub name: String,
+    /// One argument, immutable.
+    pub signature: datafusion::logical_expr::Signature,
+    /// The stage computed.
+    pub stage: StageRef,
+    /// The input column (for errors).
+    pub column: String,
+    /// The fitted model.
+    pub model: Arc<M>,
+    /// Hash of the fitted parameters (and of anything else that changes the output).
+    pub fingerprint: u64,
+}
+
+impl<M> ModelUdf<M> {
+    /// The shell of a UDF named `name` reading `column` for `stage` with `model`, identified by
+    /// `fingerprint`.
+    pub fn new(
+        name: impl Into<String>,
+        stage: StageRef,
+        column: impl Into<String>,
+        model: Arc<M>,
+        fingerprint: u64,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            signature: datafusion::logical_expr::Signature::any(
+                1,
+                datafusion::logical_expr::Volatility::Immutable,
+            ),
+            stage,
+            column: column.into(),
+            model,
+            fingerprint,
+        }
+    }
+}
+
+impl<M> PartialEq for ModelUdf<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.fingerprint == other.fingerprint
+    }
+}
+
+impl<M> Eq for ModelUdf<M> {}
+
+impl<M> Hash for ModelUdf<M> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.fingerprint.hash(state);
+    }
+}
+
 /// Hashes a float slice by bit pattern.
 pub fn hash_f64s(h: &mut DefaultHasher, values: &[f64]) {
     values.len().hash(h);
@@ -150,18 +209,18 @@ pub fn hash_f64s(h: &mut DefaultHasher, values: &[f64]) {
 /// `fingerprint` fields.
 #[macro_export]
 macro_rules! udf_identity {
-    // a generic UDF shell: `udf_identity!(RegressorUdf<M: Regressor>)`
-    ($name:ident < $g:ident : $bound:path >) => {
+    // a generic UDF shell around a `ModelUdf` field:
+    // `udf_identity!(RegressorUdf<M: Regressor> by core)`
+    ($name:ident < $g:ident : $bound:path > by $core:ident) => {
         impl<$g: $bound> PartialEq for $name<$g> {
             fn eq(&self, other: &Self) -> bool {
-                self.name == other.name && self.fingerprint == other.fingerprint
+                self.$core == other.$core
             }
         }
         impl<$g: $bound> Eq for $name<$g> {}
         impl<$g: $bound> std::hash::Hash for $name<$g> {
             fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-                self.name.hash(state);
-                self.fingerprint.hash(state);
+                self.$core.hash(state);
             }
         }
     };

@@ -13,10 +13,10 @@ use arrow::array::Float64Builder;
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{ArgKind, StageRef, arrays, fingerprint, single_arg_field};
+use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint, single_arg_field};
 use crate::vector::{VectorArray, VectorRef};
 
 /// A fitted regression model.
@@ -34,15 +34,10 @@ pub trait Regressor: Debug + Send + Sync + 'static {
 /// A regression model's prediction: `vector → double`.
 #[derive(Debug)]
 pub struct RegressorUdf<M: Regressor> {
-    name: String,
-    signature: Signature,
-    stage: StageRef,
-    column: String,
-    model: Arc<M>,
-    fingerprint: u64,
+    core: ModelUdf<M>,
 }
 
-crate::udf_identity!(RegressorUdf<M: Regressor>);
+crate::udf_identity!(RegressorUdf<M: Regressor> by core);
 
 impl<M: Regressor> RegressorUdf<M> {
     /// A UDF named `name` predicting from `column` for `stage`.
@@ -54,23 +49,18 @@ impl<M: Regressor> RegressorUdf<M> {
     ) -> Self {
         let fingerprint = fingerprint(|h| model.fingerprint(h));
         Self {
-            name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
-            stage,
-            column: column.into(),
-            model,
-            fingerprint,
+            core: ModelUdf::new(name, stage, column, model, fingerprint),
         }
     }
 }
 
 impl<M: Regressor> ScalarUDFImpl for RegressorUdf<M> {
     fn name(&self) -> &str {
-        &self.name
+        &self.core.name
     }
 
     fn signature(&self) -> &Signature {
-        &self.signature
+        &self.core.signature
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
@@ -79,8 +69,8 @@ impl<M: Regressor> ScalarUDFImpl for RegressorUdf<M> {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         single_arg_field(
-            &self.name,
-            &self.stage,
+            &self.core.name,
+            &self.core.stage,
             &args,
             ArgKind::Vector,
             DataType::Float64,
@@ -90,16 +80,16 @@ impl<M: Regressor> ScalarUDFImpl for RegressorUdf<M> {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let input = arrays(&args.args, args.number_rows)?;
         let va = VectorArray::try_new(input[0].as_ref())?;
-        let expected = self.model.num_features();
+        let expected = self.core.model.num_features();
         let mut out = Float64Builder::with_capacity(va.len());
         for row in 0..va.len() {
             let v = va
                 .value(row)
-                .map_err(|e| self.stage.error(&self.column, row, e.to_string()))?
-                .ok_or_else(|| self.stage.error(&self.column, row, "null vector"))?;
+                .map_err(|e| self.core.stage.error(&self.core.column, row, e.to_string()))?
+                .ok_or_else(|| self.core.stage.error(&self.core.column, row, "null vector"))?;
             if v.size() != expected {
-                return Err(self.stage.error(
-                    &self.column,
+                return Err(self.core.stage.error(
+                    &self.core.column,
                     row,
                     format!(
                         "vector size {} does not match the model's {expected}",
@@ -107,7 +97,7 @@ impl<M: Regressor> ScalarUDFImpl for RegressorUdf<M> {
                     ),
                 ));
             }
-            out.append_value(self.model.predict(&v));
+            out.append_value(self.core.model.predict(&v));
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }

@@ -12,10 +12,12 @@ use arrow::array::PrimitiveBuilder;
 use arrow::datatypes::{ArrowPrimitiveType, DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{ArgKind, StageRef, arrays, fingerprint, for_each_str, single_arg_field};
+use crate::common::{
+    ArgKind, ModelUdf, StageRef, arrays, fingerprint, for_each_str, single_arg_field,
+};
 
 /// A fitted string → number lookup.
 pub trait StringLookup: Debug + Send + Sync + 'static {
@@ -35,15 +37,10 @@ pub trait StringLookup: Debug + Send + Sync + 'static {
 /// A lookup applied to a string column.
 #[derive(Debug)]
 pub struct StringLookupUdf<M: StringLookup> {
-    name: String,
-    signature: Signature,
-    stage: StageRef,
-    column: String,
-    model: Arc<M>,
-    fingerprint: u64,
+    core: ModelUdf<M>,
 }
 
-crate::udf_identity!(StringLookupUdf<M: StringLookup>);
+crate::udf_identity!(StringLookupUdf<M: StringLookup> by core);
 
 impl<M: StringLookup> StringLookupUdf<M> {
     /// A UDF named `name` looking up `column` for `stage`.
@@ -55,23 +52,18 @@ impl<M: StringLookup> StringLookupUdf<M> {
     ) -> Self {
         let fingerprint = fingerprint(|h| model.fingerprint(h));
         Self {
-            name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
-            stage,
-            column: column.into(),
-            model,
-            fingerprint,
+            core: ModelUdf::new(name, stage, column, model, fingerprint),
         }
     }
 }
 
 impl<M: StringLookup> ScalarUDFImpl for StringLookupUdf<M> {
     fn name(&self) -> &str {
-        &self.name
+        &self.core.name
     }
 
     fn signature(&self) -> &Signature {
-        &self.signature
+        &self.core.signature
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
@@ -80,8 +72,8 @@ impl<M: StringLookup> ScalarUDFImpl for StringLookupUdf<M> {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         single_arg_field(
-            &self.name,
-            &self.stage,
+            &self.core.name,
+            &self.core.stage,
             &args,
             ArgKind::String,
             M::Output::DATA_TYPE,
@@ -91,11 +83,12 @@ impl<M: StringLookup> ScalarUDFImpl for StringLookupUdf<M> {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let input = arrays(&args.args, args.number_rows)?;
         let mut out = PrimitiveBuilder::<M::Output>::with_capacity(input[0].len());
-        for_each_str(&self.name, &input[0], |row, v| {
+        for_each_str(&self.core.name, &input[0], |row, v| {
             let y = self
+                .core
                 .model
                 .apply(v)
-                .map_err(|m| self.stage.error(&self.column, row, m))?;
+                .map_err(|m| self.core.stage.error(&self.core.column, row, m))?;
             out.append_value(y);
             Ok(())
         })?;

@@ -333,15 +333,10 @@ pub trait TextKernel: std::fmt::Debug + Send + Sync + 'static {
 /// A text stage's UDF: `input → output`, computed by a [`TextKernel`].
 #[derive(Debug)]
 pub struct TextUdf<K: TextKernel> {
-    name: String,
-    signature: datafusion::logical_expr::Signature,
-    stage: crate::common::StageRef,
-    column: String,
-    kernel: Arc<K>,
-    fingerprint: u64,
+    core: crate::common::ModelUdf<K>,
 }
 
-crate::udf_identity!(TextUdf<K: TextKernel>);
+crate::udf_identity!(TextUdf<K: TextKernel> by core);
 
 impl<K: TextKernel> TextUdf<K> {
     /// A UDF named `name` applying `kernel` to `column` of `stage`.
@@ -353,30 +348,22 @@ impl<K: TextKernel> TextUdf<K> {
     ) -> Self {
         let fingerprint = crate::common::fingerprint(|h| kernel.fingerprint(h));
         Self {
-            name: name.into(),
-            signature: datafusion::logical_expr::Signature::any(
-                1,
-                datafusion::logical_expr::Volatility::Immutable,
-            ),
-            stage,
-            column: column.into(),
-            kernel,
-            fingerprint,
+            core: crate::common::ModelUdf::new(name, stage, column, kernel, fingerprint),
         }
     }
 }
 
 impl<K: TextKernel> datafusion::logical_expr::ScalarUDFImpl for TextUdf<K> {
     fn name(&self) -> &str {
-        &self.name
+        &self.core.name
     }
 
     fn signature(&self) -> &datafusion::logical_expr::Signature {
-        &self.signature
+        &self.core.signature
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(self.kernel.output_type())
+        Ok(self.core.model.output_type())
     }
 
     fn return_field_from_args(
@@ -384,11 +371,11 @@ impl<K: TextKernel> datafusion::logical_expr::ScalarUDFImpl for TextUdf<K> {
         args: datafusion::logical_expr::ReturnFieldArgs,
     ) -> Result<FieldRef> {
         crate::common::single_arg_field(
-            &self.name,
-            &self.stage,
+            &self.core.name,
+            &self.core.stage,
             &args,
             K::INPUT,
-            self.kernel.output_type(),
+            self.core.model.output_type(),
         )
     }
 
@@ -398,8 +385,9 @@ impl<K: TextKernel> datafusion::logical_expr::ScalarUDFImpl for TextUdf<K> {
     ) -> Result<datafusion::logical_expr::ColumnarValue> {
         let input = crate::common::arrays(&args.args, args.number_rows)?;
         let out = self
-            .kernel
-            .transform(&self.stage, &self.column, &input[0])?;
+            .core
+            .model
+            .transform(&self.core.stage, &self.core.column, &input[0])?;
         Ok(datafusion::logical_expr::ColumnarValue::Array(out))
     }
 }

@@ -15,10 +15,10 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{ArgKind, StageRef, arrays, fingerprint, single_arg_field};
+use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint, single_arg_field};
 use crate::vector::{VectorArray, VectorBuilder, VectorRef, vector_data_type};
 
 /// The per-row transform of a `vector → vector` stage.
@@ -43,15 +43,10 @@ pub trait VectorMap: Debug + Send + Sync + 'static {
 /// A `vector → vector` UDF applying a [`VectorMap`] to every row.
 #[derive(Debug)]
 pub struct VectorMapUdf<M: VectorMap> {
-    name: String,
-    signature: Signature,
-    stage: StageRef,
-    column: String,
-    model: Arc<M>,
-    fingerprint: u64,
+    core: ModelUdf<M>,
 }
 
-crate::udf_identity!(VectorMapUdf<M: VectorMap>);
+crate::udf_identity!(VectorMapUdf<M: VectorMap> by core);
 
 impl<M: VectorMap> VectorMapUdf<M> {
     /// A UDF named `name` transforming `column` of `stage` with `model`.
@@ -63,23 +58,18 @@ impl<M: VectorMap> VectorMapUdf<M> {
     ) -> Self {
         let fingerprint = fingerprint(|h| model.fingerprint(h));
         Self {
-            name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
-            stage,
-            column: column.into(),
-            model,
-            fingerprint,
+            core: ModelUdf::new(name, stage, column, model, fingerprint),
         }
     }
 }
 
 impl<M: VectorMap> ScalarUDFImpl for VectorMapUdf<M> {
     fn name(&self) -> &str {
-        &self.name
+        &self.core.name
     }
 
     fn signature(&self) -> &Signature {
-        &self.signature
+        &self.core.signature
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
@@ -88,8 +78,8 @@ impl<M: VectorMap> ScalarUDFImpl for VectorMapUdf<M> {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         single_arg_field(
-            &self.name,
-            &self.stage,
+            &self.core.name,
+            &self.core.stage,
             &args,
             ArgKind::Vector,
             vector_data_type(),
@@ -99,15 +89,16 @@ impl<M: VectorMap> ScalarUDFImpl for VectorMapUdf<M> {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let input = arrays(&args.args, args.number_rows)?;
         let va = VectorArray::try_new(input[0].as_ref())?;
-        let mut out = VectorBuilder::with_capacity(va.len(), self.model.width_hint());
+        let mut out = VectorBuilder::with_capacity(va.len(), self.core.model.width_hint());
         for row in 0..va.len() {
             let v = va
                 .value(row)
-                .map_err(|e| self.stage.error(&self.column, row, e.to_string()))?
-                .ok_or_else(|| self.stage.error(&self.column, row, "null vector"))?;
-            self.model
+                .map_err(|e| self.core.stage.error(&self.core.column, row, e.to_string()))?
+                .ok_or_else(|| self.core.stage.error(&self.core.column, row, "null vector"))?;
+            self.core
+                .model
                 .transform(v, &mut out)
-                .map_err(|m| self.stage.error(&self.column, row, m))?;
+                .map_err(|m| self.core.stage.error(&self.core.column, row, m))?;
         }
         Ok(ColumnarValue::Array(out.finish_array()))
     }
