@@ -263,24 +263,8 @@ impl<M: ProbabilisticClassifier> ScalarUDFImpl for ClassifierUdf<M> {
         let k = self.core.model.output_size();
         let expected = self.expected_size();
         let m = self.core.model.as_ref();
-        let fail =
-            |row: usize, message: String| self.core.stage.error(&self.core.column, row, message);
-        let row_vector = |row: usize| {
-            let v = va
-                .value(row)
-                .map_err(|e| fail(row, e.to_string()))?
-                .ok_or_else(|| fail(row, "null vector".into()))?;
-            if v.size() != expected {
-                return Err(fail(
-                    row,
-                    format!(
-                        "vector size {} does not match the model's {expected}",
-                        v.size()
-                    ),
-                ));
-            }
-            Ok(v)
-        };
+        let fail = |row: usize, message: String| self.core.error(row, message);
+        let row_vector = |row: usize| self.core.vector_row(&va, row, Some(expected));
         let array: arrow::array::ArrayRef = if self.output.is_vector() {
             let mut out = VectorBuilder::with_capacity(n, k);
             for row in 0..n {

@@ -38,6 +38,29 @@ impl StageRef {
             message: message.into(),
         }))
     }
+
+    /// Row `row` of the vector column `column`, which must hold a vector (of `size` elements,
+    /// when given): a malformed or null vector, or one of another size, is the row's error.
+    pub fn vector_row<'a>(
+        &self,
+        column: &str,
+        va: &crate::vector::VectorArray<'a>,
+        row: usize,
+        size: Option<usize>,
+    ) -> Result<crate::vector::VectorRef<'a>> {
+        let v = va
+            .value(row)
+            .map_err(|e| self.error(column, row, e.to_string()))?
+            .ok_or_else(|| self.error(column, row, "null vector"))?;
+        match size {
+            Some(n) if v.size() != n => Err(self.error(
+                column,
+                row,
+                format!("vector size {} does not match the model's {n}", v.size()),
+            )),
+            _ => Ok(v),
+        }
+    }
 }
 
 impl fmt::Display for StageRef {
@@ -182,6 +205,23 @@ impl<M> ModelUdf<M> {
     }
 }
 
+impl<M> ModelUdf<M> {
+    /// Row `row` of the input vectors (see [`StageRef::vector_row`]).
+    pub fn vector_row<'a>(
+        &self,
+        va: &crate::vector::VectorArray<'a>,
+        row: usize,
+        size: Option<usize>,
+    ) -> Result<crate::vector::VectorRef<'a>> {
+        self.stage.vector_row(&self.column, va, row, size)
+    }
+
+    /// The error of row `row`, naming the stage and input column.
+    pub fn error(&self, row: usize, message: impl Into<String>) -> DataFusionError {
+        self.stage.error(&self.column, row, message)
+    }
+}
+
 impl<M> PartialEq for ModelUdf<M> {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name && self.fingerprint == other.fingerprint
@@ -219,6 +259,20 @@ macro_rules! udf_identity {
         }
         impl<$g: $bound> Eq for $name<$g> {}
         impl<$g: $bound> std::hash::Hash for $name<$g> {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.$core.hash(state);
+            }
+        }
+    };
+    // a UDF around a `ModelUdf` field: `udf_identity!(MultinomialLabelerUdf by core)`
+    ($name:ident by $core:ident) => {
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.$core == other.$core
+            }
+        }
+        impl Eq for $name {}
+        impl std::hash::Hash for $name {
             fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
                 self.$core.hash(state);
             }

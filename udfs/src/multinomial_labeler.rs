@@ -20,10 +20,12 @@ use arrow::array::{Float64Builder, ListBuilder};
 use arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{ArgKind, StageRef, arrays, fingerprint, hash_f64s, single_arg_field};
+use crate::common::{
+    ArgKind, ModelUdf, StageRef, arrays, fingerprint, hash_f64s, single_arg_field,
+};
 use crate::text::{StringListBuilder, string_list_type};
 use crate::udf_identity;
 use crate::vector::{VectorArray, VectorRef};
@@ -132,16 +134,11 @@ impl LabelerOutput {
 /// One output of `multinomial_labeler`: `vector → array<double>` or `vector → array<string>`.
 #[derive(Debug)]
 pub struct MultinomialLabelerUdf {
-    name: String,
-    signature: Signature,
-    stage: StageRef,
-    column: String,
+    core: ModelUdf<MultinomialLabeler>,
     output: LabelerOutput,
-    model: Arc<MultinomialLabeler>,
-    fingerprint: u64,
 }
 
-udf_identity!(MultinomialLabelerUdf);
+udf_identity!(MultinomialLabelerUdf by core);
 
 impl MultinomialLabelerUdf {
     /// A UDF named `name` computing `output` from the vectors of `column` for `stage`.
@@ -157,13 +154,8 @@ impl MultinomialLabelerUdf {
             output.hash(h);
         });
         Self {
-            name: name.into(),
-            signature: Signature::any(1, Volatility::Immutable),
-            stage,
-            column: column.into(),
+            core: ModelUdf::new(name, stage, column, model, fingerprint),
             output,
-            model,
-            fingerprint,
         }
     }
 }
@@ -178,11 +170,8 @@ impl MultinomialLabelerUdf {
     ) -> Result<()> {
         let mut picked = Vec::new();
         for row in 0..va.len() {
-            let v = va
-                .value(row)
-                .map_err(|e| self.stage.error(&self.column, row, e.to_string()))?
-                .ok_or_else(|| self.stage.error(&self.column, row, "null vector"))?;
-            self.model.select(&v, &mut picked);
+            let v = self.core.vector_row(va, row, None)?;
+            self.core.model.select(&v, &mut picked);
             f(row, &picked)?;
         }
         Ok(())
@@ -191,11 +180,11 @@ impl MultinomialLabelerUdf {
 
 impl ScalarUDFImpl for MultinomialLabelerUdf {
     fn name(&self) -> &str {
-        &self.name
+        &self.core.name
     }
 
     fn signature(&self) -> &Signature {
-        &self.signature
+        &self.core.signature
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
@@ -204,8 +193,8 @@ impl ScalarUDFImpl for MultinomialLabelerUdf {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         single_arg_field(
-            &self.name,
-            &self.stage,
+            &self.core.name,
+            &self.core.stage,
             &args,
             ArgKind::Vector,
             self.output.data_type(),
@@ -234,9 +223,10 @@ impl ScalarUDFImpl for MultinomialLabelerUdf {
                 self.for_each_row(&va, |row, picked| {
                     for (i, _) in picked {
                         let label = self
+                            .core
                             .model
                             .label(*i)
-                            .map_err(|m| self.stage.error(&self.column, row, m))?;
+                            .map_err(|m| self.core.error(row, m))?;
                         b.token(Some(label));
                     }
                     b.end_row();

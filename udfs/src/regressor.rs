@@ -83,20 +83,7 @@ impl<M: Regressor> ScalarUDFImpl for RegressorUdf<M> {
         let expected = self.core.model.num_features();
         let mut out = Float64Builder::with_capacity(va.len());
         for row in 0..va.len() {
-            let v = va
-                .value(row)
-                .map_err(|e| self.core.stage.error(&self.core.column, row, e.to_string()))?
-                .ok_or_else(|| self.core.stage.error(&self.core.column, row, "null vector"))?;
-            if v.size() != expected {
-                return Err(self.core.stage.error(
-                    &self.core.column,
-                    row,
-                    format!(
-                        "vector size {} does not match the model's {expected}",
-                        v.size()
-                    ),
-                ));
-            }
+            let v = self.core.vector_row(&va, row, Some(expected))?;
             out.append_value(self.core.model.predict(&v));
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))

@@ -160,23 +160,9 @@ impl ScalarUDFImpl for StandardScalerUdf {
         }
         let mut out = VectorBuilder::with_capacity(va.len(), self.model.size);
         for row in 0..va.len() {
-            let v = va
-                .value(row)
-                .map_err(|e| self.stage.error(&self.column, row, e.to_string()))?;
-            let Some(v) = v else {
-                return Err(self.stage.error(&self.column, row, "null vector"));
-            };
-            if v.size() != self.model.size {
-                return Err(self.stage.error(
-                    &self.column,
-                    row,
-                    format!(
-                        "vector size {} does not match the model's {}",
-                        v.size(),
-                        self.model.size
-                    ),
-                ));
-            }
+            let v = self
+                .stage
+                .vector_row(&self.column, &va, row, Some(self.model.size))?;
             self.model.transform(v, &mut out);
         }
         Ok(ColumnarValue::Array(out.finish_array()))

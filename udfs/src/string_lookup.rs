@@ -88,7 +88,7 @@ impl<M: StringLookup> ScalarUDFImpl for StringLookupUdf<M> {
                 .core
                 .model
                 .apply(v)
-                .map_err(|m| self.core.stage.error(&self.core.column, row, m))?;
+                .map_err(|m| self.core.error(row, m))?;
             out.append_value(y);
             Ok(())
         })?;

@@ -91,14 +91,11 @@ impl<M: VectorMap> ScalarUDFImpl for VectorMapUdf<M> {
         let va = VectorArray::try_new(input[0].as_ref())?;
         let mut out = VectorBuilder::with_capacity(va.len(), self.core.model.width_hint());
         for row in 0..va.len() {
-            let v = va
-                .value(row)
-                .map_err(|e| self.core.stage.error(&self.core.column, row, e.to_string()))?
-                .ok_or_else(|| self.core.stage.error(&self.core.column, row, "null vector"))?;
+            let v = self.core.vector_row(&va, row, None)?;
             self.core
                 .model
                 .transform(v, &mut out)
-                .map_err(|m| self.core.stage.error(&self.core.column, row, m))?;
+                .map_err(|m| self.core.error(row, m))?;
         }
         Ok(ColumnarValue::Array(out.finish_array()))
     }
