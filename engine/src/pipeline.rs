@@ -257,17 +257,8 @@ impl Pipeline {
     /// several times faster than the full [`Pipeline::compile`]. Rows dropped by
     /// `handleInvalid = skip` are dropped exactly as there.
     pub fn compile_for(&self, input: SchemaRef, outputs: &[&str]) -> Result<CompiledPipeline> {
-        self.compile_steps_for(&self.steps(&input)?, outputs)
-    }
-
-    /// [`Pipeline::compile_for`] from steps already compiled with [`Pipeline::steps`] (for a
-    /// caller that inspects them first, e.g. to check which columns they produce).
-    pub fn compile_steps_for(
-        &self,
-        steps: &PipelineSteps,
-        outputs: &[&str],
-    ) -> Result<CompiledPipeline> {
-        CompiledPipeline::selecting(&self.stages, &steps.for_outputs(outputs)?, outputs)
+        let steps = self.steps(&input)?.for_outputs(outputs)?;
+        CompiledPipeline::selecting(&self.stages, &steps, outputs)
     }
 
     /// Transforms one batch (compiling for its schema first; use [`Pipeline::compile`] to

@@ -310,27 +310,10 @@ impl Prepared {
                 .map(|c| Field::new(&c.name, c.arrow(), true))
                 .collect::<Vec<_>>(),
         ));
-        // only what the output column needs is computed per request
-        let steps = pipeline.steps(&arrow).map_err(|e| e.to_string())?;
-        if steps
-            .output
-            .field_with_unqualified_name(&output.name)
-            .is_err()
-        {
-            let names: Vec<&str> = steps
-                .output
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect();
-            return Err(format!(
-                "output column '{}' is not produced by the pipeline (columns: {})",
-                output.name,
-                names.join(", ")
-            ));
-        }
+        // only what the output column needs is computed per request (an output column the
+        // pipeline does not produce is an error listing the ones it does)
         let compiled = pipeline
-            .compile_steps_for(&steps, &[output.name.as_str()])
+            .compile_for(arrow, &[output.name.as_str()])
             .map_err(|e| e.to_string())?;
         let out_schema = compiled.output_schema();
         let output_index = out_schema
