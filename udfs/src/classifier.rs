@@ -31,7 +31,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint, single_arg_field};
+use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint};
 use crate::vector::{VectorArray, VectorBuilder, VectorRef, vector_data_type};
 
 /// Spark's `DenseVector.argmax`: the first maximum (comparisons with NaN are false); -1 for an
@@ -247,13 +247,8 @@ impl<M: ProbabilisticClassifier> ScalarUDFImpl for ClassifierUdf<M> {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        single_arg_field(
-            &self.core.name,
-            &self.core.stage,
-            &args,
-            ArgKind::Vector,
-            self.return_type(&[])?,
-        )
+        self.core
+            .return_field(&args, ArgKind::Vector, self.return_type(&[])?)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

@@ -216,6 +216,16 @@ impl<M> ModelUdf<M> {
         self.stage.vector_row(&self.column, va, row, size)
     }
 
+    /// The return field for `args` (see [`single_arg_field`]).
+    pub fn return_field(
+        &self,
+        args: &datafusion::logical_expr::ReturnFieldArgs,
+        accepts: ArgKind,
+        returns: DataType,
+    ) -> Result<arrow::datatypes::FieldRef> {
+        single_arg_field(&self.name, &self.stage, args, accepts, returns)
+    }
+
     /// The error of row `row`, naming the stage and input column.
     pub fn error(&self, row: usize, message: impl Into<String>) -> DataFusionError {
         self.stage.error(&self.column, row, message)

@@ -23,9 +23,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{
-    ArgKind, ModelUdf, StageRef, arrays, fingerprint, hash_f64s, single_arg_field,
-};
+use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint, hash_f64s};
 use crate::text::{StringListBuilder, string_list_type};
 use crate::udf_identity;
 use crate::vector::{VectorArray, VectorRef};
@@ -192,13 +190,8 @@ impl ScalarUDFImpl for MultinomialLabelerUdf {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        single_arg_field(
-            &self.core.name,
-            &self.core.stage,
-            &args,
-            ArgKind::Vector,
-            self.output.data_type(),
-        )
+        self.core
+            .return_field(&args, ArgKind::Vector, self.output.data_type())
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

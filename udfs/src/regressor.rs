@@ -16,7 +16,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint, single_arg_field};
+use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint};
 use crate::vector::{VectorArray, VectorRef};
 
 /// A fitted regression model.
@@ -68,13 +68,8 @@ impl<M: Regressor> ScalarUDFImpl for RegressorUdf<M> {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        single_arg_field(
-            &self.core.name,
-            &self.core.stage,
-            &args,
-            ArgKind::Vector,
-            DataType::Float64,
-        )
+        self.core
+            .return_field(&args, ArgKind::Vector, DataType::Float64)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

@@ -15,9 +15,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{
-    ArgKind, ModelUdf, StageRef, arrays, fingerprint, for_each_str, single_arg_field,
-};
+use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint, for_each_str};
 
 /// A fitted string → number lookup.
 pub trait StringLookup: Debug + Send + Sync + 'static {
@@ -71,13 +69,8 @@ impl<M: StringLookup> ScalarUDFImpl for StringLookupUdf<M> {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        single_arg_field(
-            &self.core.name,
-            &self.core.stage,
-            &args,
-            ArgKind::String,
-            M::Output::DATA_TYPE,
-        )
+        self.core
+            .return_field(&args, ArgKind::String, M::Output::DATA_TYPE)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

@@ -370,13 +370,8 @@ impl<K: TextKernel> datafusion::logical_expr::ScalarUDFImpl for TextUdf<K> {
         &self,
         args: datafusion::logical_expr::ReturnFieldArgs,
     ) -> Result<FieldRef> {
-        crate::common::single_arg_field(
-            &self.core.name,
-            &self.core.stage,
-            &args,
-            K::INPUT,
-            self.core.model.output_type(),
-        )
+        self.core
+            .return_field(&args, K::INPUT, self.core.model.output_type())
     }
 
     fn invoke_with_args(

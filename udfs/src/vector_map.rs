@@ -18,7 +18,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
 };
 
-use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint, single_arg_field};
+use crate::common::{ArgKind, ModelUdf, StageRef, arrays, fingerprint};
 use crate::vector::{VectorArray, VectorBuilder, VectorRef, vector_data_type};
 
 /// The per-row transform of a `vector → vector` stage.
@@ -77,13 +77,8 @@ impl<M: VectorMap> ScalarUDFImpl for VectorMapUdf<M> {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        single_arg_field(
-            &self.core.name,
-            &self.core.stage,
-            &args,
-            ArgKind::Vector,
-            vector_data_type(),
-        )
+        self.core
+            .return_field(&args, ArgKind::Vector, vector_data_type())
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
