@@ -1,7 +1,8 @@
-//! MLeap bundles: the public bundles in ../shared/fixtures/mleap in every packaging (zip,
-//! exploded directory, SageMaker's model.tar.gz) and both encodings (JSON, protobuf), with the
-//! outputs MLeap's own tests assert; MLeap's own parity bundles of the tree, numeric and
-//! extension ops; hostile archives; a property test of the bundle reader.
+//! MLeap bundles: the public bundles in tests/fixtures/mleap-upstream (copied from
+//! ../shared/fixtures/mleap; its README is the provenance) in every packaging (zip, exploded
+//! directory, SageMaker's model.tar.gz) and both encodings (JSON, protobuf), with the outputs
+//! MLeap's own tests assert; MLeap's own parity bundles of the tree, numeric and extension ops;
+//! hostile archives; a property test of the bundle reader.
 
 mod common;
 
@@ -21,7 +22,7 @@ use prost::Message;
 use serde_json::Value as Json;
 
 fn shared(name: &str) -> PathBuf {
-    root().join("../shared/fixtures/mleap").join(name)
+    root().join("tests/fixtures/mleap-upstream").join(name)
 }
 
 /// An MLeap LeapFrame JSON (`{"schema": {"fields": [...]}, "rows": [[...]]}`) as a batch.

@@ -497,7 +497,7 @@ fn inspect_lists_stages_and_input_columns() {
 #[test]
 fn mleap_bundles_score_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let bundles = root().join("../shared/fixtures/mleap");
+    let bundles = root().join("tests/fixtures/mleap-upstream");
     let cases = [
         (
             "demo.zip",

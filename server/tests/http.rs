@@ -99,7 +99,7 @@ impl Drop for TestServer {
 }
 
 fn empty_bundle() -> PathBuf {
-    root().join("../shared/fixtures/mleap/sagemaker-empty-pipeline")
+    root().join("tests/fixtures/mleap-upstream/sagemaker-empty-pipeline")
 }
 
 fn car_model() -> PathBuf {
@@ -959,7 +959,7 @@ fn a_model_that_fails_to_load_stops_the_process() {
 // MLeap bundles: the outputs MLeap's own tests assert, over HTTP
 
 fn shared_bundle(name: &str) -> PathBuf {
-    root().join("../shared/fixtures/mleap").join(name)
+    root().join("tests/fixtures/mleap-upstream").join(name)
 }
 
 const AIRBNB_SCHEMA: &str = r#"{"input":[{"name":"state","type":"string"},{"name":"bathrooms","type":"double"},{"name":"square_feet","type":"double"},{"name":"bedrooms","type":"double"},{"name":"security_deposit","type":"double"},{"name":"cleaning_fee","type":"double"},{"name":"extra_people","type":"double"},{"name":"number_of_reviews","type":"double"},{"name":"review_scores_rating","type":"double"},{"name":"room_type","type":"string"},{"name":"host_is_superhost","type":"string"},{"name":"cancellation_policy","type":"string"},{"name":"instant_bookable","type":"string"}],"output":{"name":"price_prediction","type":"double"}}"#;

@@ -54,6 +54,7 @@ pub mod regex_indexer;
 pub mod regressor;
 pub mod standard_scaler;
 pub mod stopwords_remover;
+pub mod shown;
 pub mod string_indexer;
 pub mod string_lookup;
 pub mod string_map;
