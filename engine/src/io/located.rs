@@ -141,3 +141,92 @@ pub fn number_stage_errors(df: DataFrame, udfs: &[Arc<ScalarUDF>]) -> Result<Dat
         .data;
     Ok(DataFrame::new(state, plan))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{RecordBatch, StringArray, UInt64Array};
+    use arrow::datatypes::{Field, Schema};
+    use datafusion::datasource::MemTable;
+    use datafusion::logical_expr::col;
+    use datafusion::prelude::SessionContext;
+    use ember_udfs::HandleInvalid;
+    use ember_udfs::string_indexer::{StringIndex, StringIndexerUdf};
+
+    fn indexer(name: &str, labels: &[&str], h: HandleInvalid) -> Arc<ScalarUDF> {
+        let index = Arc::new(StringIndex::new(
+            labels.iter().map(|l| l.to_string()).collect(),
+        ));
+        Arc::new(ScalarUDF::from(StringIndexerUdf::new(
+            name,
+            ember_udfs::StageRef::new(name, "StringIndexerModel"),
+            "x",
+            index,
+            h,
+        )))
+    }
+
+    /// Two batches (rows 0-2 and 3-5); a skip stage drops the "zz" rows, then a stage that
+    /// knows only "a" rejects the "b" of input row 4, the second row left in its batch.
+    async fn run(numbered: bool) -> EmberError {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Utf8, true),
+            Field::new(ROW_COLUMN, DataType::UInt64, false),
+        ]));
+        let batch = |xs: Vec<&str>, first: u64| {
+            let n = xs.len() as u64;
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![
+                    Arc::new(StringArray::from(xs)),
+                    Arc::new(UInt64Array::from_iter_values(first..first + n)),
+                ],
+            )
+            .unwrap()
+        };
+        let table = MemTable::try_new(
+            Arc::clone(&schema),
+            vec![vec![batch(vec!["a", "a", "a"], 0), batch(vec!["zz", "b", "a"], 3)]],
+        )
+        .unwrap();
+        let ctx = SessionContext::new();
+        let skip = indexer("skip_1", &["a", "b"], HandleInvalid::Skip);
+        let strict = indexer("strict_1", &["a"], HandleInvalid::Error);
+        let df = ctx
+            .read_table(Arc::new(table))
+            .unwrap()
+            .filter(skip.call(vec![col("x")]).is_not_null())
+            .unwrap()
+            .with_column("y", strict.call(vec![col("x")]))
+            .unwrap();
+        let df = if numbered {
+            number_stage_errors(df, &[skip, strict]).unwrap()
+        } else {
+            df
+        };
+        let err = df.collect().await.unwrap_err();
+        crate::error::surface(EmberError::DataFusion(err))
+    }
+
+    #[tokio::test]
+    async fn rejected_rows_are_numbered_in_the_input_through_filters_and_batches() {
+        match run(true).await {
+            EmberError::Row { row, source } => {
+                assert_eq!(row, 4);
+                assert_eq!(source.stage.uid.as_ref(), "strict_1");
+                assert!(source.message.contains("Unseen label: b."), "{source}");
+            }
+            e => panic!("expected a located row, got {e:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn without_numbering_only_the_batch_index_is_known() {
+        // the wrapper is what makes the difference: the stage alone knows only its index in
+        // the (filtered, coalesced) batch it was given
+        match run(false).await {
+            EmberError::Stage(se) => assert_ne!(se.row, 4, "{se:?}"),
+            e => panic!("expected a stage error, got {e:?}"),
+        }
+    }
+}
