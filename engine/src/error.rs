@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use datafusion::error::DataFusionError;
 use ember_udfs::StageError;
+use ember_udfs::shown::shown_message;
 
 /// Result alias for ember-engine.
 pub type Result<T, E = EmberError> = std::result::Result<T, E>;
@@ -109,16 +110,18 @@ pub enum EmberError {
         message: String,
     },
 
-    /// An error from DataFusion while planning or executing.
-    #[error(transparent)]
+    /// An error from DataFusion while planning or executing (its text, which may quote input
+    /// values, cut and escaped by [`shown_message`]).
+    #[error("{}", shown_message(&.0.to_string()))]
     DataFusion(#[from] DataFusionError),
 
-    /// An error from Arrow.
-    #[error(transparent)]
+    /// An error from Arrow (its text cut and escaped by [`shown_message`]).
+    #[error("{}", shown_message(&.0.to_string()))]
     Arrow(#[from] arrow::error::ArrowError),
 
-    /// An error from the Parquet reader or writer.
-    #[error(transparent)]
+    /// An error from the Parquet reader or writer (its text cut and escaped by
+    /// [`shown_message`]).
+    #[error("{}", shown_message(&.0.to_string()))]
     Parquet(#[from] parquet::errors::ParquetError),
 }
 
@@ -236,4 +239,48 @@ pub fn surface(e: EmberError) -> EmberError {
 pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> EmberError {
     let path = path.into();
     move |source| EmberError::Io { path, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn third_party_messages_are_cut_and_kept_on_one_line() {
+        let quoted = format!("Cannot cast string '{}\n' to Float64", "9".repeat(1 << 20));
+        let e = EmberError::DataFusion(DataFusionError::Execution(quoted.clone()));
+        let shown = e.to_string();
+        assert!(shown.len() < 600, "{} bytes", shown.len());
+        assert!(!shown.contains('\n'), "{shown}");
+        assert!(shown.contains("chars in all)"), "{shown}");
+        let e = EmberError::Arrow(arrow::error::ArrowError::ParseError(quoted));
+        assert!(e.to_string().len() < 600);
+    }
+
+    #[test]
+    fn located_rows_come_out_of_plan_errors() {
+        let se = StageError {
+            stage: ember_udfs::StageRef::new("s", "StringIndexerModel"),
+            column: "c".into(),
+            row: 1,
+            message: "Unseen label: x.".into(),
+        };
+        let inner = EmberError::Row {
+            row: 41,
+            source: se,
+        };
+        let wrapped = DataFusionError::Context(
+            "projection".into(),
+            Box::new(DataFusionError::Shared(std::sync::Arc::new(
+                DataFusionError::External(Box::new(inner)),
+            ))),
+        );
+        let e = EmberError::DataFusion(wrapped);
+        assert!(e.is_data_error());
+        assert_eq!(e.stage_error().map(|s| s.column.as_str()), Some("c"));
+        match surface(e) {
+            EmberError::Row { row, .. } => assert_eq!(row, 41),
+            e => panic!("{e:?}"),
+        }
+    }
 }

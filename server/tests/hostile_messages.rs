@@ -235,7 +235,7 @@ fn parquet_row_error_names_its_row() {
 }
 
 #[test]
-fn row_numbers_hold_across_batches_and_skipped_rows() {
+fn row_numbers_hold_across_batches_and_partitions() {
     // many rows, so the plan has many batches scored on several partitions
     let dir = tempfile::tempdir().unwrap();
     let mut text = format!("{CAR_HEADER}\n");
@@ -266,7 +266,10 @@ fn missing_column_errors_do_not_list_internal_columns() {
     );
     let line = one_line(&failing(&car_model(), &input, dir.path())).to_string();
     assert!(line.contains("'safety'"), "{line}");
-    assert!(line.contains("lug_boot"), "lists the input's columns: {line}");
+    assert!(
+        line.contains("lug_boot"),
+        "lists the input's columns: {line}"
+    );
     assert!(!line.contains("__ember"), "{line}");
 }
 
@@ -328,7 +331,10 @@ fn csv_reading_errors_name_the_physical_line() {
     let input = write(
         dir.path(),
         "huge.csv",
-        &format!("demo:a,demo:c,demo:d\n1,2,3\n1,{}x,3\n", "7".repeat(100_000)),
+        &format!(
+            "demo:a,demo:c,demo:d\n1,2,3\n1,{}x,3\n",
+            "7".repeat(100_000)
+        ),
     );
     let err = failing(&model, &input, dir.path());
     assert!(err.len() < 1024, "{} bytes", err.len());

@@ -158,7 +158,10 @@ impl NaiveBayes {
         if bad {
             let mut text = String::new();
             write_vector(&mut text, x);
-            Err(format!("requirement failed: {what} but found {}.", Shown(&text)))
+            Err(format!(
+                "requirement failed: {what} but found {}.",
+                Shown(&text)
+            ))
         } else {
             Ok(())
         }

@@ -225,7 +225,10 @@ mod tests {
         let err = invoke(&udf(HandleInvalid::Error), vec![input]).unwrap_err();
         let m = err.to_string();
         assert!(m.len() < 1024, "{} bytes", m.len());
-        assert!(m.contains(&format!("{}… (1048576 chars in all)", "v".repeat(100))), "{m}");
+        assert!(
+            m.contains(&format!("{}… (1048576 chars in all)", "v".repeat(100))),
+            "{m}"
+        );
         let input: ArrayRef = Arc::new(StringArray::from(vec!["x\ny\u{1b}[2J"]));
         let m = invoke(&udf(HandleInvalid::Error), vec![input])
             .unwrap_err()

@@ -13,8 +13,8 @@ use std::hash::Hash;
 
 use arrow::datatypes::Float64Type;
 
-use crate::shown::Shown;
 use crate::common::hash_f64s;
+use crate::shown::Shown;
 use crate::string_lookup::{StringLookup, StringLookupUdf};
 
 /// The fitted map.

@@ -56,7 +56,8 @@ impl ScalarUDFImpl for LocatedUdf {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> DfResult<DataType> {
-        self.inner.return_type(arg_types.get(1..).unwrap_or_default())
+        self.inner
+            .return_type(arg_types.get(1..).unwrap_or_default())
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> DfResult<FieldRef> {
@@ -129,9 +130,9 @@ pub fn number_stage_errors(df: DataFrame, udfs: &[Arc<ScalarUDF>]) -> Result<Dat
                         args.push(rows.clone());
                         args.extend(f.args);
                         let udf = Arc::new(ScalarUDF::from(LocatedUdf::new(f.func)));
-                        Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
-                            udf, args,
-                        ))))
+                        Ok(Transformed::yes(Expr::ScalarFunction(
+                            ScalarFunction::new_udf(udf, args),
+                        )))
                     }
                     x => Ok(Transformed::no(x)),
                 })?;
@@ -186,7 +187,10 @@ mod tests {
         };
         let table = MemTable::try_new(
             Arc::clone(&schema),
-            vec![vec![batch(vec!["a", "a", "a"], 0), batch(vec!["zz", "b", "a"], 3)]],
+            vec![vec![
+                batch(vec!["a", "a", "a"], 0),
+                batch(vec!["zz", "b", "a"], 3),
+            ]],
         )
         .unwrap();
         let ctx = SessionContext::new();

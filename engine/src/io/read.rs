@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow::array::{ArrayRef, RecordBatch, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
 use arrow::json::reader::{ReaderBuilder as JsonReaderBuilder, infer_json_schema_from_iterator};
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::error::DataFusionError;
@@ -155,11 +156,9 @@ fn json_message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     match text.strip_suffix(&suffix) {
-        Some(message) if e.line() > 0 => format!(
-            "{} (at character {})",
-            shown_message(message),
-            e.column()
-        ),
+        Some(message) if e.line() > 0 => {
+            format!("{} (at character {})", shown_message(message), e.column())
+        }
         _ => shown_message(&text),
     }
 }
@@ -196,53 +195,80 @@ fn json_sample(path: &Path, max_lines: usize) -> Result<(Vec<String>, Schema)> {
     let file = File::open(path).map_err(io_err(path))?;
     let mut reader = BufReader::new(file);
     let mut order: Vec<String> = Vec::new();
-    let mut values: Vec<(usize, serde_json::Value)> = Vec::new();
     let mut line = Vec::new();
-    let mut line_no = 0usize;
-    while values.len() < max_lines {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).map_err(io_err(path))? == 0 {
-            break;
-        }
-        line_no += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let text = std::str::from_utf8(&line).map_err(|e| EmberError::Data {
-            context: at_line(line_no),
-            message: format!("not UTF-8 text (at byte {})", e.valid_up_to() + 1),
-        })?;
-        // without its line end, so that serde's positions stay on the line
-        let text = text.trim_end_matches(['\n', '\r']);
-        let not_object = |e: serde_json::Error| EmberError::Data {
-            context: at_line(line_no),
-            message: format!("not a JSON object: {}", json_message(&e)),
+    let (mut line_no, mut sampled) = (0usize, 0usize);
+    // the line arrow was last given, whether all were given, and ember's own error for a line
+    // that is not a JSON object (the lines are read as arrow asks for them, one at a time)
+    let mut last: Option<usize> = None;
+    let mut done = false;
+    let mut failed: Option<EmberError> = None;
+    let mut next_value = || -> Option<std::result::Result<serde_json::Value, ArrowError>> {
+        let fail = |failed: &mut Option<EmberError>, e: EmberError| {
+            *failed = Some(e);
+            Some(Err(ArrowError::JsonError("not a JSON object".into())))
         };
-        let Keys(keys) = serde_json::from_str(text).map_err(not_object)?;
-        for k in keys {
-            if !order.contains(&k) {
-                order.push(k);
+        loop {
+            if sampled == max_lines {
+                done = true;
+                return None;
             }
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => {
+                    done = true;
+                    return None;
+                }
+                Ok(_) => {}
+                Err(e) => return fail(&mut failed, io_err(path)(e)),
+            }
+            line_no += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            last = Some(line_no);
+            sampled += 1;
+            let text = match std::str::from_utf8(&line) {
+                Ok(t) => t,
+                Err(e) => {
+                    let e = EmberError::Data {
+                        context: at_line(line_no),
+                        message: format!("not UTF-8 text (at byte {})", e.valid_up_to() + 1),
+                    };
+                    return fail(&mut failed, e);
+                }
+            };
+            // without its line end, so that serde's positions stay on the line
+            let text = text.trim_end_matches(['\n', '\r']);
+            let parsed = serde_json::from_str::<Keys>(text)
+                .and_then(|keys| Ok((keys, serde_json::from_str::<serde_json::Value>(text)?)));
+            return match parsed {
+                Ok((Keys(keys), value)) => {
+                    for k in keys {
+                        if !order.contains(&k) {
+                            order.push(k);
+                        }
+                    }
+                    Some(Ok(value))
+                }
+                Err(e) => {
+                    let e = EmberError::Data {
+                        context: at_line(line_no),
+                        message: format!("not a JSON object: {}", json_message(&e)),
+                    };
+                    fail(&mut failed, e)
+                }
+            };
         }
-        values.push((line_no, serde_json::from_str(text).map_err(not_object)?));
-    }
+    };
     // arrow infers line by line and fails on the first line that conflicts with the earlier
-    // ones: remember which line it was given last
-    let (last, done) = (std::cell::Cell::new(None), std::cell::Cell::new(false));
-    let mut given = values.iter();
-    let schema = infer_json_schema_from_iterator(std::iter::from_fn(|| match given.next() {
-        Some((n, v)) => {
-            last.set(Some(*n));
-            Some(Ok::<_, arrow::error::ArrowError>(v))
-        }
-        None => {
-            done.set(true);
-            None
-        }
-    }))
-    .map_err(|e| EmberError::Data {
-        context: match last.get() {
-            Some(n) if !done.get() => at_line(n),
+    // ones: the line it was given last
+    let inferred = infer_json_schema_from_iterator(std::iter::from_fn(&mut next_value));
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let schema = inferred.map_err(|e| EmberError::Data {
+        context: match last {
+            Some(n) if !done => at_line(n),
             _ => path.display().to_string(),
         },
         message: format!(
@@ -534,10 +560,7 @@ impl Inputs {
         };
         let expected = self.schema.fields().len();
         let message = if record.len() != expected {
-            format!(
-                "{} fields where the header has {expected}",
-                record.len()
-            )
+            format!("{} fields where the header has {expected}", record.len())
         } else {
             self.schema
                 .fields()
