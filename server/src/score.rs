@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use datafusion::logical_expr::{ScalarUDF, col, ident};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use ember_engine::io::{DataFormat, Inputs, LineFormat, ROW_COLUMN, RenderLinesUdf, Sink};
+use ember_engine::io::{
+    DataFormat, Inputs, LineFormat, ROW_COLUMN, RenderLinesUdf, Sink, number_stage_errors,
+};
 
 /// Column holding rendered CSV/JSON lines inside the plan.
 const LINE_COLUMN: &str = "__ember_line";
@@ -119,6 +121,9 @@ pub async fn score(pipeline: &Pipeline, opts: &ScoreOptions) -> Result<ScoreSumm
     let in_format = DataFormat::resolve(first, opts.input_format)?;
     let out_format = DataFormat::resolve(&opts.output, opts.output_format)?;
     let inputs = Inputs::open(&opts.inputs, in_format, pipeline, opts.batch_size)?;
+    // compiled against the input's own columns first, so that no error (a missing column, a
+    // wrong type) lists the internal row-number column
+    let steps = pipeline.steps(inputs.schema())?;
 
     let config = SessionConfig::new()
         .with_target_partitions(opts.threads.max(1))
@@ -126,6 +131,8 @@ pub async fn score(pipeline: &Pipeline, opts: &ScoreOptions) -> Result<ScoreSumm
     let ctx = SessionContext::new_with_config(config);
     let df = ctx.read_table(Arc::new(inputs.table()?))?;
     let df = pipeline.transform(df)?;
+    // a row a stage rejects is reported by its place in the input files (see `located`)
+    let df = number_stage_errors(df, &steps.udfs())?;
     let available: Vec<String> = df
         .schema()
         .fields()
@@ -227,8 +234,22 @@ pub async fn score(pipeline: &Pipeline, opts: &ScoreOptions) -> Result<ScoreSumm
         }
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
-            Err(ember_engine::error::surface(e))
+            Err(locate_row(ember_engine::error::surface(e), &inputs))
         }
+    }
+}
+
+/// A row a stage rejected, named by its place in the input files (`line 5`, `row 3`, with the
+/// file's name when there are several) instead of its number in the stream.
+fn locate_row(e: EmberError, inputs: &Inputs) -> EmberError {
+    match e {
+        EmberError::Row { row, source } => EmberError::InputRow {
+            at: inputs
+                .locate(row as u64)
+                .unwrap_or_else(|_| format!("input row {}", row + 1)),
+            source,
+        },
+        e => e,
     }
 }
 

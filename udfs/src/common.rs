@@ -30,12 +30,16 @@ impl StageRef {
     }
 
     /// An execution error for `row` (index in the evaluated batch) of `column`.
+    ///
+    /// Messages quote input values through [`Shown`](crate::shown::Shown); as a second guard,
+    /// the whole message is cut and escaped by [`shown_message`](crate::shown::shown_message)
+    /// here, so no stage error can carry a value of unbounded size or a control character.
     pub fn error(&self, column: &str, row: usize, message: impl Into<String>) -> DataFusionError {
         DataFusionError::External(Box::new(StageError {
             stage: self.clone(),
             column: column.to_string(),
             row,
-            message: message.into(),
+            message: crate::shown::shown_message(&message.into()),
         }))
     }
 

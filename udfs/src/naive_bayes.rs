@@ -23,6 +23,7 @@ use std::hash::Hash;
 use crate::cast::write_vector;
 use crate::classifier::{ClassifierUdf, ProbabilisticClassifier, softmax};
 use crate::common::hash_f64s;
+use crate::shown::Shown;
 use crate::vector::VectorRef;
 
 /// Spark's `modelType`.
@@ -157,7 +158,10 @@ impl NaiveBayes {
         if bad {
             let mut text = String::new();
             write_vector(&mut text, x);
-            Err(format!("requirement failed: {what} but found {text}."))
+            Err(format!(
+                "requirement failed: {what} but found {}.",
+                Shown(&text)
+            ))
         } else {
             Ok(())
         }

@@ -17,6 +17,7 @@ use std::hash::Hash;
 use arrow::datatypes::Int32Type;
 use regex::Regex;
 
+use crate::shown::Shown;
 use crate::string_lookup::{StringLookup, StringLookupUdf};
 
 /// The fitted lookup: regexes in order with their indices.
@@ -55,7 +56,12 @@ impl RegexIndex {
             .find(|(r, _)| r.is_match(s))
             .map(|(_, i)| *i)
             .or(self.default)
-            .ok_or_else(|| format!("no regex matches '{s}' and there is no default_value"))
+            .ok_or_else(|| {
+                format!(
+                    "no regex matches '{}' and there is no default_value",
+                    Shown(s)
+                )
+            })
     }
 }
 
@@ -98,6 +104,9 @@ mod tests {
                 .unwrap_err()
                 .contains("no regex matches")
         );
+        let m = strict.apply(Some(&"z\n".repeat(5000))).unwrap_err();
+        assert!(m.len() < 400 && !m.contains('\n'), "{m}");
+        assert!(m.contains("… (10000 chars in all)"), "{m}");
         let err = RegexIndex::new(&["(?<=a)b".to_string()], &[1], None).unwrap_err();
         assert!(err.contains("(?<=a)b"), "{err}");
     }

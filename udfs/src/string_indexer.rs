@@ -21,6 +21,7 @@ use crate::common::{
     ArgKind, HandleInvalid, StageRef, arrays, fingerprint, for_each_str, single_arg_field,
     volatility,
 };
+use crate::shown::Shown;
 
 /// The fitted labels of one input column.
 #[derive(Debug)]
@@ -146,8 +147,9 @@ impl ScalarUDFImpl for StringIndexerUdf {
                                 &self.column,
                                 row,
                                 format!(
-                                    "Unseen label: {label}. To handle unseen labels, set Param \
-                                     handleInvalid to keep."
+                                    "Unseen label: {}. To handle unseen labels, set Param \
+                                     handleInvalid to keep.",
+                                    Shown(label)
                                 ),
                             ));
                         }
@@ -214,6 +216,25 @@ mod tests {
                 .contains("StringIndexerModel 'si_1' on column 'c'"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn unseen_labels_are_quoted_short_and_on_one_line() {
+        let long = "v".repeat(1 << 20);
+        let input: ArrayRef = Arc::new(StringArray::from(vec![long.as_str(), "x\ny\u{1b}[2J"]));
+        let err = invoke(&udf(HandleInvalid::Error), vec![input]).unwrap_err();
+        let m = err.to_string();
+        assert!(m.len() < 1024, "{} bytes", m.len());
+        assert!(
+            m.contains(&format!("{}… (1048576 chars in all)", "v".repeat(100))),
+            "{m}"
+        );
+        let input: ArrayRef = Arc::new(StringArray::from(vec!["x\ny\u{1b}[2J"]));
+        let m = invoke(&udf(HandleInvalid::Error), vec![input])
+            .unwrap_err()
+            .to_string();
+        assert!(m.contains("Unseen label: x\\ny\\u{1b}[2J."), "{m}");
+        assert!(!m.contains('\n') && !m.contains('\u{1b}'), "{m}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::hash::Hash;
 use arrow::datatypes::Float64Type;
 
 use crate::common::hash_f64s;
+use crate::shown::Shown;
 use crate::string_lookup::{StringLookup, StringLookupUdf};
 
 /// The fitted map.
@@ -43,7 +44,7 @@ impl StringMap {
             format!(
                 "Missing label: {}. To handle unseen labels, set handleInvalid to keep and \
                  optionally set a custom defaultValue",
-                label.unwrap_or("null")
+                Shown(label.unwrap_or("null"))
             )
         })
     }
@@ -95,5 +96,8 @@ mod tests {
                 .unwrap_err()
                 .starts_with("Missing label: null.")
         );
+        let m = error.apply(Some(&"q\r".repeat(60_000))).unwrap_err();
+        assert!(m.len() < 400 && !m.contains('\r'), "{m}");
+        assert!(m.contains("… (120000 chars in all)"), "{m}");
     }
 }

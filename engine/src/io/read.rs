@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow::array::{ArrayRef, RecordBatch, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use arrow::json::reader::{ReaderBuilder as JsonReaderBuilder, infer_json_schema_from_seekable};
+use arrow::error::ArrowError;
+use arrow::json::reader::{ReaderBuilder as JsonReaderBuilder, infer_json_schema_from_iterator};
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
@@ -36,6 +37,7 @@ use crate::pipeline::Pipeline;
 use crate::stage::ColumnType;
 use ember_udfs::map_entry_selector::string_map_type;
 use ember_udfs::multinomial_labeler::double_list_type;
+use ember_udfs::shown::{Shown, shown_message};
 use ember_udfs::text::string_list_type;
 use ember_udfs::vector::vector_data_type;
 
@@ -124,10 +126,12 @@ pub struct Inputs {
     progress: Arc<ReadProgress>,
 }
 
+/// A data error about `path`; the message (which may quote the file, as arrow's and the
+/// parquet crate's do) is cut and escaped with [`shown_message`].
 fn data_err(path: &Path, message: impl std::fmt::Display) -> EmberError {
     EmberError::Data {
         context: path.display().to_string(),
-        message: message.to_string(),
+        message: shown_message(&message.to_string()),
     }
 }
 
@@ -145,9 +149,24 @@ fn csv_header(path: &Path) -> Result<Vec<String>> {
     Ok(header.iter().map(str::to_string).collect())
 }
 
-/// Top-level keys of the first `max_lines` JSON lines, in order of first appearance; the first
-/// malformed line is an error naming it.
-fn json_key_order(path: &Path, max_lines: usize) -> Result<Vec<String>> {
+/// serde_json's message without its position (`… at line 1 column 8`): each JSON line is
+/// parsed on its own, so serde's line is always 1; the caller names the file's line and the
+/// column is kept.
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) if e.line() > 0 => {
+            format!("{} (at character {})", shown_message(message), e.column())
+        }
+        _ => shown_message(&text),
+    }
+}
+
+/// Top-level keys of the first `max_lines` non-blank JSON lines, in order of first appearance,
+/// and the schema arrow infers from those lines; a malformed line, or one whose values
+/// conflict with the lines before it, is an error naming it.
+fn json_sample(path: &Path, max_lines: usize) -> Result<(Vec<String>, Schema)> {
     struct Keys(Vec<String>);
     impl<'de> serde::Deserialize<'de> for Keys {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -172,33 +191,97 @@ fn json_key_order(path: &Path, max_lines: usize) -> Result<Vec<String>> {
             d.deserialize_map(V)
         }
     }
+    let at_line = |n: usize| format!("{}: line {n}", path.display());
     let file = File::open(path).map_err(io_err(path))?;
+    let mut reader = BufReader::new(file);
     let mut order: Vec<String> = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate().take(max_lines) {
-        let line = line.map_err(io_err(path))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Keys(keys) = serde_json::from_str(&line).map_err(|e| EmberError::Data {
-            context: format!("{}: line {}", path.display(), i + 1),
-            message: format!("not a JSON object: {e}"),
-        })?;
-        for k in keys {
-            if !order.contains(&k) {
-                order.push(k);
+    let mut line = Vec::new();
+    let (mut line_no, mut sampled) = (0usize, 0usize);
+    // the line arrow was last given, whether all were given, and ember's own error for a line
+    // that is not a JSON object (the lines are read as arrow asks for them, one at a time)
+    let mut last: Option<usize> = None;
+    let mut done = false;
+    let mut failed: Option<EmberError> = None;
+    let mut next_value = || -> Option<std::result::Result<serde_json::Value, ArrowError>> {
+        let fail = |failed: &mut Option<EmberError>, e: EmberError| {
+            *failed = Some(e);
+            Some(Err(ArrowError::JsonError("not a JSON object".into())))
+        };
+        loop {
+            if sampled == max_lines {
+                done = true;
+                return None;
             }
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => {
+                    done = true;
+                    return None;
+                }
+                Ok(_) => {}
+                Err(e) => return fail(&mut failed, io_err(path)(e)),
+            }
+            line_no += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            last = Some(line_no);
+            sampled += 1;
+            let text = match std::str::from_utf8(&line) {
+                Ok(t) => t,
+                Err(e) => {
+                    let e = EmberError::Data {
+                        context: at_line(line_no),
+                        message: format!("not UTF-8 text (at byte {})", e.valid_up_to() + 1),
+                    };
+                    return fail(&mut failed, e);
+                }
+            };
+            // without its line end, so that serde's positions stay on the line
+            let text = text.trim_end_matches(['\n', '\r']);
+            let parsed = serde_json::from_str::<Keys>(text)
+                .and_then(|keys| Ok((keys, serde_json::from_str::<serde_json::Value>(text)?)));
+            return match parsed {
+                Ok((Keys(keys), value)) => {
+                    for k in keys {
+                        if !order.contains(&k) {
+                            order.push(k);
+                        }
+                    }
+                    Some(Ok(value))
+                }
+                Err(e) => {
+                    let e = EmberError::Data {
+                        context: at_line(line_no),
+                        message: format!("not a JSON object: {}", json_message(&e)),
+                    };
+                    fail(&mut failed, e)
+                }
+            };
         }
+    };
+    // arrow infers line by line and fails on the first line that conflicts with the earlier
+    // ones: the line it was given last
+    let inferred = infer_json_schema_from_iterator(std::iter::from_fn(&mut next_value));
+    if let Some(e) = failed {
+        return Err(e);
     }
-    Ok(order)
+    let schema = inferred.map_err(|e| EmberError::Data {
+        context: match last {
+            Some(n) if !done => at_line(n),
+            _ => path.display().to_string(),
+        },
+        message: format!(
+            "the JSON values do not fit one schema: {}",
+            shown_message(&e.to_string())
+        ),
+    })?;
+    Ok((order, schema))
 }
 
 fn json_schema(path: &Path, pipeline: &Pipeline) -> Result<Schema> {
     const SAMPLE: usize = 1000;
-    let order = json_key_order(path, SAMPLE)?;
-    let file = File::open(path).map_err(io_err(path))?;
-    let mut reader = BufReader::new(file);
-    let (inferred, _) = infer_json_schema_from_seekable(&mut reader, Some(SAMPLE))
-        .map_err(|e| data_err(path, format!("cannot read JSON lines: {e}")))?;
+    let (order, inferred) = json_sample(path, SAMPLE)?;
     let needed = pipeline.input_columns();
     for c in &needed {
         if !order.iter().any(|n| n.eq_ignore_ascii_case(&c.name)) {
@@ -208,7 +291,11 @@ fn json_schema(path: &Path, pipeline: &Pipeline) -> Result<Schema> {
                     "the pipeline needs column '{}' but the first {SAMPLE} lines do not have it \
                      (found: {})",
                     c.name,
-                    order.join(", ")
+                    order
+                        .iter()
+                        .map(|k| Shown(k).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -432,13 +519,125 @@ impl Inputs {
             .with_batch_size(self.batch_size)
             .build(reader)
             .map_err(|e| data_err(path, e))?;
+        let mut rows = 0u64;
         for batch in reader {
-            let batch = batch.map_err(|e| data_err(path, e))?;
+            let batch = batch.map_err(|e| self.csv_error(path, rows, e))?;
+            rows += batch.num_rows() as u64;
             if !emit(batch) {
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+
+    /// The error arrow's CSV reader gave for a batch starting at data row `first` (0-based,
+    /// in `path`), located: arrow counts records, not lines, and quotes the whole row, so the
+    /// batch is decoded again one record at a time to find the record, whose line is then
+    /// counted as [`Inputs::locate`] does, and the message is ember's own where it can tell
+    /// what is wrong.
+    fn csv_error(&self, path: &Path, first: u64, original: arrow::error::ArrowError) -> EmberError {
+        let found = (|| {
+            let file = File::open(path).ok()?;
+            let start = usize::try_from(first).ok()?;
+            let reader = arrow::csv::ReaderBuilder::new(Arc::clone(&self.schema))
+                .with_header(true)
+                .with_batch_size(1)
+                .with_bounds(start, start.saturating_add(self.batch_size))
+                .build(file)
+                .ok()?;
+            for (k, b) in reader.enumerate() {
+                if let Err(e) = b {
+                    return Some((first + k as u64, e));
+                }
+            }
+            None
+        })();
+        let Some((row, e)) = found else {
+            return data_err(path, original);
+        };
+        let Ok(Walk::At { line, record }) = csv_walk(path, row) else {
+            return data_err(path, e);
+        };
+        let expected = self.schema.fields().len();
+        let message = if record.len() != expected {
+            format!("{} fields where the header has {expected}", record.len())
+        } else {
+            self.schema
+                .fields()
+                .iter()
+                .zip(record.iter())
+                .find_map(|(f, v)| {
+                    if f.data_type() == &DataType::Utf8 || v.is_empty() {
+                        return None;
+                    }
+                    let Ok(text) = std::str::from_utf8(v) else {
+                        return Some(format!("column '{}': not UTF-8 text", f.name()));
+                    };
+                    let value: ArrayRef = Arc::new(arrow::array::StringArray::from(vec![text]));
+                    let options = arrow::compute::CastOptions {
+                        safe: false,
+                        ..Default::default()
+                    };
+                    arrow::compute::cast_with_options(&value, f.data_type(), &options)
+                        .err()
+                        .map(|_| {
+                            format!(
+                                "column '{}': '{}' is not a {}",
+                                f.name(),
+                                Shown(text),
+                                type_name(f.data_type())
+                            )
+                        })
+                })
+                .unwrap_or_else(|| shown_message(&e.to_string()))
+        };
+        EmberError::Data {
+            context: format!("{}: line {line}", path.display()),
+            message,
+        }
+    }
+
+    /// Where input row `row` (zero-based, counted over all the files in order, as
+    /// [`EmberError::Row`] counts) is, as a person finds it: `line L` of a CSV file (the line
+    /// its record starts on, the header being line 1; quoted fields may span lines) or of a
+    /// JSON lines file, `row R` (1-based) of a Parquet file; preceded by the file's name when
+    /// there are several inputs. Reads the files again up to that row (CSV and JSON lines).
+    pub fn locate(&self, row: u64) -> Result<String> {
+        let mut rest = row;
+        for path in &self.files {
+            let walk = match self.format {
+                DataFormat::Csv => csv_walk(path, rest)?,
+                DataFormat::JsonLines => json_walk(path, rest)?,
+                DataFormat::Parquet => {
+                    let file = File::open(path).map_err(io_err(path))?;
+                    let rows = ParquetRecordBatchReaderBuilder::try_new(file)
+                        .map_err(|e| data_err(path, format!("unreadable Parquet: {e}")))?
+                        .metadata()
+                        .file_metadata()
+                        .num_rows();
+                    let rows = u64::try_from(rows).unwrap_or(0);
+                    if rest < rows {
+                        Walk::Row(rest + 1)
+                    } else {
+                        Walk::Rows(rows)
+                    }
+                }
+            };
+            let at = match walk {
+                Walk::At { line, .. } => format!("line {line}"),
+                Walk::Row(r) => format!("row {r}"),
+                Walk::Rows(n) => {
+                    rest -= n;
+                    continue;
+                }
+            };
+            return Ok(if self.files.len() > 1 {
+                format!("{}: {at}", path.display())
+            } else {
+                at
+            });
+        }
+        Ok(format!("input row {}", row + 1))
     }
 
     fn read_json(&self, path: &Path, emit: &mut dyn FnMut(RecordBatch) -> bool) -> Result<bool> {
@@ -458,8 +657,8 @@ impl Inputs {
         };
         let mut dec = decoder().map_err(|e| data_err(path, e))?;
         let mut chunk: Vec<u8> = Vec::with_capacity(1 << 16);
-        let mut chunk_first_line = 1usize;
-        let mut lines_in_chunk = 0usize;
+        // the file's line number of each line in the chunk (blank lines are left out)
+        let mut chunk_lines: Vec<usize> = Vec::with_capacity(self.batch_size.min(1 << 16));
         let mut line_no = 0usize;
         let mut line = Vec::new();
         loop {
@@ -470,21 +669,18 @@ impl Inputs {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                if lines_in_chunk == 0 {
-                    chunk_first_line = line_no;
-                }
                 chunk.extend_from_slice(&line);
                 if !line.ends_with(b"\n") {
                     chunk.push(b'\n');
                 }
-                lines_in_chunk += 1;
+                chunk_lines.push(line_no);
             }
-            if lines_in_chunk > 0 && (lines_in_chunk == self.batch_size || n == 0) {
+            if !chunk_lines.is_empty() && (chunk_lines.len() == self.batch_size || n == 0) {
                 let batch = decode_json_chunk(&mut dec, &chunk)
                     .and_then(|()| dec.flush())
-                    .map_err(|e| locate_json_error(path, &chunk, chunk_first_line, decoder, e))?;
+                    .map_err(|e| locate_json_error(path, &chunk, &chunk_lines, decoder, e))?;
                 chunk.clear();
-                lines_in_chunk = 0;
+                chunk_lines.clear();
                 if let Some(batch) = batch
                     && !emit(batch)
                 {
@@ -516,6 +712,82 @@ impl Inputs {
     }
 }
 
+/// What walking a file towards a data row found.
+enum Walk {
+    /// The row, on this line (CSV: with its record).
+    At {
+        /// 1-based line number.
+        line: u64,
+        /// The record's fields (CSV), empty for JSON.
+        record: csv::ByteRecord,
+    },
+    /// The row, by its 1-based number (Parquet).
+    Row(u64),
+    /// The file has only this many data rows.
+    Rows(u64),
+}
+
+/// Finds data row `row` (0-based, after the header) of a CSV file as arrow's reader counts
+/// records (csv-core's rules: quoted fields may hold newlines, empty lines are no records).
+fn csv_walk(path: &Path, row: u64) -> Result<Walk> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 16, file));
+    let mut record = csv::ByteRecord::new();
+    let mut index = 0u64;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => return Ok(Walk::Rows(index.saturating_sub(1))),
+            Err(e) => return Err(data_err(path, format!("unreadable CSV: {e}"))),
+        }
+        if index == row + 1 {
+            let line = record.position().map_or(0, |p| p.line());
+            return Ok(Walk::At { line, record });
+        }
+        index += 1;
+    }
+}
+
+/// Finds data row `row` (0-based) of a JSON lines file: its `row + 1`-th non-blank line.
+fn json_walk(path: &Path, row: u64) -> Result<Walk> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut line = Vec::new();
+    let (mut line_no, mut rows) = (0u64, 0u64);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(io_err(path))? == 0 {
+            return Ok(Walk::Rows(rows));
+        }
+        line_no += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if rows == row {
+            return Ok(Walk::At {
+                line: line_no,
+                record: csv::ByteRecord::new(),
+            });
+        }
+        rows += 1;
+    }
+}
+
+/// How a CSV column's type is named in messages.
+fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Float64 | DataType::Float32 => "number".into(),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+            "whole number".into()
+        }
+        DataType::Boolean => "boolean".into(),
+        t => t.to_string(),
+    }
+}
+
 fn decode_json_chunk(
     dec: &mut arrow::json::reader::Decoder,
     chunk: &[u8],
@@ -532,34 +804,33 @@ fn decode_json_chunk(
     Ok(())
 }
 
-/// Finds the first line of `chunk` the decoder rejects, to report it by number.
+/// Finds the first line of `chunk` the decoder rejects, to report it by its number in the
+/// file (`lines[i]` is the number of the chunk's `i`-th line).
 fn locate_json_error(
     path: &Path,
     chunk: &[u8],
-    first_line: usize,
+    lines: &[usize],
     decoder: impl Fn() -> std::result::Result<arrow::json::reader::Decoder, arrow::error::ArrowError>,
     original: arrow::error::ArrowError,
 ) -> EmberError {
-    let mut line_no = first_line;
-    for line in chunk.split(|b| *b == b'\n') {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
+    for (line, line_no) in chunk.split(|b| *b == b'\n').zip(lines) {
         if let Ok(mut d) = decoder() {
             let mut buf = line.to_vec();
             buf.push(b'\n');
             if let Err(e) = d.decode(&buf).and_then(|_| d.flush()) {
                 let text = String::from_utf8_lossy(line);
-                let shown: String = text.chars().take(200).collect();
                 return EmberError::Data {
                     context: format!("{}: line {line_no}", path.display()),
-                    message: format!("{e} (line: {shown})"),
+                    message: format!(
+                        "{} (line: {})",
+                        shown_message(&e.to_string()),
+                        Shown(text.trim_end())
+                    ),
                 };
             }
         }
-        line_no += 1;
     }
-    data_err(path, original)
+    data_err(path, shown_message(&original.to_string()))
 }
 
 #[derive(Debug)]
