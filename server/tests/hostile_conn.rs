@@ -447,3 +447,31 @@ fn rejected_requests_are_rate_limited_at_info_and_cannot_forge_log_lines() {
         "the rejected request with the newline was not logged (escaped):\n{log}"
     );
 }
+
+#[test]
+fn an_answer_given_before_the_body_is_read_says_connection_close() {
+    // hyper closes a connection whose request body was not read; a keep-alive client must be
+    // told, or it sends its next request into a closed connection
+    let s = Serve::start(&[]);
+    let mut c = connect(s.addr);
+    let body = "x".repeat(100_000);
+    let req = format!(
+        "POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-nonsense\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    c.write_all(req.as_bytes()).unwrap();
+    let r = read_response(&mut c);
+    assert_eq!(status(&r), 415, "{r}");
+    assert_eq!(header(&r, "connection"), Some("close"), "{r}");
+    // a request whose body was read keeps the connection
+    let mut c = connect(s.addr);
+    let req = format!(
+        "POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{GOOD_ROW}",
+        GOOD_ROW.len()
+    );
+    c.write_all(req.as_bytes()).unwrap();
+    let r = read_response(&mut c);
+    assert_eq!(status(&r), 200, "{r}");
+    assert_eq!(header(&r, "connection"), None, "{r}");
+}

@@ -278,12 +278,15 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for HttpServ
                         drop(place);
                         r
                     }
-                    None => ApiError::overloaded(format_args!(
-                        "{} requests in flight on this serving thread ({})",
-                        worker.in_flight.max(),
-                        flags::MAX_IN_FLIGHT
-                    ))
-                    .into_response(),
+                    // its body is not read: the connection closes after the answer
+                    None => closing(
+                        ApiError::overloaded(format_args!(
+                            "{} requests in flight on this serving thread ({})",
+                            worker.in_flight.max(),
+                            flags::MAX_IN_FLIGHT
+                        ))
+                        .into_response(),
+                    ),
                 };
                 drop(busy);
                 Ok(track(&worker, route, &method, id, started, response))
@@ -355,19 +358,35 @@ where
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let format =
-        body_format(content_type).ok_or_else(|| ApiError::unsupported_media(content_type))?;
-    let accept = parse_accept(
-        parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok()),
-    )?
-    .unwrap_or(state.default_accept);
+    let checked = body_format(content_type)
+        .ok_or_else(|| ApiError::unsupported_media(content_type))
+        .and_then(|format| {
+            let accept = parse_accept(
+                parts
+                    .headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok()),
+            )?;
+            Ok((format, accept.unwrap_or(state.default_accept)))
+        });
+    let (format, accept) = match checked {
+        Ok(c) => c,
+        // answered before the body was read: hyper closes the connection rather than read on,
+        // so say so (a keep-alive client would otherwise send its next request into a closed
+        // connection)
+        Err(e) => return Ok(closing(e.into_response())),
+    };
     let timeout = state.limits.body_timeout;
-    let body = tokio::time::timeout(timeout, read_body(&parts.headers, body, state.max_body_bytes))
-        .await
-        .map_err(|_| ApiError::request_timeout(timeout))??;
+    let body = match tokio::time::timeout(
+        timeout,
+        read_body(&parts.headers, body, state.max_body_bytes),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => return Ok(closing(e.into_response())),
+        Err(_) => return Err(ApiError::request_timeout(timeout)),
+    };
     let (schema, records) = parse_body(format, &body)?;
     if format == BodyFormat::Csv && schema.is_none() && state.env_schema.is_none() {
         return Err(ApiError::bad_request(NO_SCHEMA));
@@ -387,6 +406,15 @@ where
         HeaderValue::from_static(accept.content_type()),
     );
     Ok(response)
+}
+
+/// `response` with `Connection: close`: for an answer given before the request body was read
+/// whole.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// How far past the limit an oversized body is still read (and dropped) before the 413 is sent,
