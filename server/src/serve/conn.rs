@@ -83,7 +83,7 @@ impl Default for ConnLimits {
 }
 
 /// Connections served in shedding mode (over the connection cap) at once at most; beyond
-/// them a new connection is closed as soon as it is accepted.
+/// them the oldest shed connection is closed to make room for the new one.
 pub const SHED_SLOTS: usize = 64;
 /// File descriptors kept free of connections (listener, runtimes, model files, logs).
 pub const FD_HEADROOM: usize = 256;

@@ -7,8 +7,8 @@
 //! * `ember_records_total` (records scored)
 //! * `ember_model_load_seconds` (gauge: model load and compile time at start-up)
 //! * `ember_connections_open` (gauge), `ember_connections_shed_total` (served in shedding mode
-//!   over the connection cap), `ember_connections_refused_total` (closed at once: the cap and
-//!   the shedding slots full), `ember_connections_timed_out_total{phase="headers"|"idle"}`,
+//!   over the connection cap), `ember_connections_evicted_total` (shed connections closed
+//!   to make room for newer ones, every shedding slot being taken), `ember_connections_timed_out_total{phase="headers"|"idle"}`,
 //!   `ember_connections_aborted_total` (closed at the end of the shutdown grace period),
 //!   `ember_accept_errors_total`
 
@@ -100,8 +100,8 @@ pub struct ConnMetrics {
     pub shedding: AtomicUsize,
     /// Connections served in shedding mode.
     pub shed: AtomicU64,
-    /// Connections closed as soon as accepted.
-    pub refused: AtomicU64,
+    /// Shed connections closed to make room for newer ones.
+    pub evicted: AtomicU64,
     /// Connections closed for not completing a request head in time.
     pub timed_out_headers: AtomicU64,
     /// Keep-alive connections closed for idling.
@@ -212,8 +212,8 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP ember_connections_refused_total Connections closed as soon as accepted (the cap and the shedding slots full).\n# TYPE ember_connections_refused_total counter\nember_connections_refused_total {}",
-            n(&c.refused)
+            "# HELP ember_connections_evicted_total Shed connections closed early to make room for newer ones (every shedding slot taken).\n# TYPE ember_connections_evicted_total counter\nember_connections_evicted_total {}",
+            n(&c.evicted)
         );
         let _ = writeln!(
             out,

@@ -623,15 +623,13 @@ impl OpenConn {
         (open, n)
     }
 
-    /// Takes a shedding slot, if one of [`conn::SHED_SLOTS`] is free.
-    fn shed(&mut self) -> bool {
-        let c = &self.metrics.connections;
-        if c.shedding.fetch_add(1, Ordering::Relaxed) >= conn::SHED_SLOTS {
-            c.shedding.fetch_sub(1, Ordering::Relaxed);
-            return false;
-        }
+    /// Counts it as shed too.
+    fn shed(&mut self) {
+        self.metrics
+            .connections
+            .shedding
+            .fetch_add(1, Ordering::Relaxed);
         self.shed = true;
-        true
     }
 }
 
@@ -874,6 +872,8 @@ impl Server {
         const MIN_BACKOFF: std::time::Duration = std::time::Duration::from_millis(5);
         let mut backoff = MIN_BACKOFF;
         let mut shed = tokio::task::JoinSet::new();
+        let mut shed_slots: std::collections::VecDeque<tokio::task::AbortHandle> =
+            std::collections::VecDeque::with_capacity(conn::SHED_SLOTS);
         let mut result = Ok(());
         let mut finished = 0;
         let mut next = 0usize;
@@ -903,20 +903,32 @@ impl Server {
                             }
                             continue;
                         }
-                        let shedding = open.shed();
-                        if shedding {
-                            metrics.connections.shed.fetch_add(1, Ordering::Relaxed);
-                            shed.spawn(shed_connection(stream, open, Arc::clone(&self.state), cap));
-                        } else {
-                            metrics.connections.refused.fetch_add(1, Ordering::Relaxed);
-                            drop(stream);
+                        // over the cap: shed it; with every shedding slot taken, the oldest shed
+                        // connection (the one silent longest) makes room, so a client that
+                        // sends its request at once (a health check) is answered even while
+                        // silent connections flood in
+                        open.shed();
+                        metrics.connections.shed.fetch_add(1, Ordering::Relaxed);
+                        shed_slots.retain(|h| !h.is_finished());
+                        if shed_slots.len() >= conn::SHED_SLOTS
+                            && let Some(oldest) = shed_slots.pop_front()
+                        {
+                            oldest.abort();
+                            metrics.connections.evicted.fetch_add(1, Ordering::Relaxed);
                         }
+                        shed_slots.push_back(shed.spawn(shed_connection(
+                            stream,
+                            open,
+                            Arc::clone(&self.state),
+                            cap,
+                        )));
                         if let Some(count) = cap_log.hit() {
                             tracing::warn!(
                                 connections = count,
                                 "open connections are at the cap of {cap} ({}): new ones are \
-                                 shed (GET /ping 200, anything else 503 with Retry-After), or \
-                                 closed at once past {} shed at a time (logged at most every 10 s)",
+                                 shed (GET /ping 200, anything else 503 with Retry-After; past \
+                                 {} shed at a time the oldest is closed) (logged at most every \
+                                 10 s)",
                                 flags::MAX_CONNECTIONS,
                                 conn::SHED_SLOTS
                             );
