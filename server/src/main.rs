@@ -9,8 +9,8 @@ use ember_engine::{BundleLimits, Pipeline};
 use ember_server::score::{ScoreOptions, score};
 use ember_server::serve::conn::ConnLimits;
 use ember_server::serve::scorer::Coalesce;
-use std::time::Duration;
 use ember_server::serve::{ACCEPT_ENV, SCHEMA_ENV, ServeConfig, Server, shutdown_signal};
+use std::time::Duration;
 
 /// mimalloc: a request allocates a few dozen small Arrow buffers, and glibc's malloc showed as a
 /// fifth of the server's CPU in `perf` (benches/http_side_by_side.sh).

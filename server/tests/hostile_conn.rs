@@ -268,12 +268,14 @@ fn a_body_that_never_completes_gets_408_within_the_body_timeout() {
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_header_timeout() {
     let s = Serve::start(&["--header-timeout-secs", "1", "--idle-timeout-secs", "4"]);
     let mut c = connect(s.addr);
-    c.write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    c.write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
     let r = read_response(&mut c);
     assert_eq!(status(&r), 200, "{r}");
     // still open past the header timeout: a second request on it works
     std::thread::sleep(Duration::from_millis(1800));
-    c.write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    c.write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
     let r = read_response(&mut c);
     assert_eq!(status(&r), 200, "{r}");
     assert_closed_within(
@@ -374,7 +376,11 @@ fn sigterm_exits_within_the_grace_period_with_a_partial_headers_connection_open(
     assert!(took < Duration::from_secs(7), "exit took {took:?}");
     let (_, closed) = read_to_close(&mut partial);
     assert!(closed);
-    assert!(s.stderr().contains("--shutdown-grace-secs"), "{}", s.stderr());
+    assert!(
+        s.stderr().contains("--shutdown-grace-secs"),
+        "{}",
+        s.stderr()
+    );
 }
 
 #[test]
@@ -394,7 +400,10 @@ fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
     let (r, closed) = read_to_close(&mut c);
     assert_eq!(status(&r), 200, "{r}");
     assert!(CLASSES.contains(&body(&r)), "{r}");
-    assert!(closed, "the connection closes after its last answer at shutdown");
+    assert!(
+        closed,
+        "the connection closes after its last answer at shutdown"
+    );
     // and then the process exits, well before the grace period ends
     assert!(
         s.wait_exit(Duration::from_secs(8)).is_some(),

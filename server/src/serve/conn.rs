@@ -537,7 +537,10 @@ mod tests {
         let s = Arc::new(ConnState::new());
         let busy = s.request();
         let r = tokio::time::timeout(Duration::from_millis(1500), s.expired(&limits)).await;
-        assert!(r.is_err(), "the watchdog closed a connection with a request in flight");
+        assert!(
+            r.is_err(),
+            "the watchdog closed a connection with a request in flight"
+        );
         drop(busy);
     }
 }

@@ -511,7 +511,9 @@ fn track(
     if route == "invocations" {
         state.metrics.invocation(elapsed.as_secs_f64());
     }
-    if status.is_client_error() || status.is_server_error() || tracing::enabled!(tracing::Level::DEBUG)
+    if status.is_client_error()
+        || status.is_server_error()
+        || tracing::enabled!(tracing::Level::DEBUG)
     {
         log_response(state, route, method, &id, elapsed, &response);
     }
@@ -746,7 +748,12 @@ async fn serve_thread(
 /// Serves a connection over the connection cap: one request, read with a short header
 /// timeout; `GET /ping` is 200, anything else 503 with `Retry-After`; then the connection
 /// closes.
-async fn shed_connection(stream: tokio::net::TcpStream, open: OpenConn, state: Arc<AppState>, cap: usize) {
+async fn shed_connection(
+    stream: tokio::net::TcpStream,
+    open: OpenConn,
+    state: Arc<AppState>,
+    cap: usize,
+) {
     let _open = open;
     let _ = stream.set_nodelay(true);
     let timeout = conn::SHED_HEADER_TIMEOUT.min(state.limits.header_timeout);
