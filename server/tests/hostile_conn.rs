@@ -484,3 +484,18 @@ fn an_answer_given_before_the_body_is_read_says_connection_close() {
     assert_eq!(status(&r), 200, "{r}");
     assert_eq!(header(&r, "connection"), None, "{r}");
 }
+
+#[test]
+fn a_request_head_over_64_kib_is_answered_431() {
+    let s = Serve::start(&[]);
+    for (size, expected) in [(60_000, 200), (100_000, 431)] {
+        let mut c = connect(s.addr);
+        let head = format!(
+            "GET /ping HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+            "a".repeat(size)
+        );
+        let _ = c.write_all(head.as_bytes());
+        let (r, _) = read_to_close(&mut c);
+        assert_eq!(status(&r), expected, "a {size}-byte header: {r}");
+    }
+}

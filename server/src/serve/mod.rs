@@ -660,7 +660,9 @@ async fn serve_thread(
     let metrics = Arc::clone(&state.metrics);
     let service = service(state);
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.max_buf_size(MAX_CONNECTION_BUFFER);
+    builder
+        .max_buf_size(MAX_CONNECTION_BUFFER)
+        .max_header_size(MAX_CONNECTION_BUFFER);
     let mut connections = tokio::task::JoinSet::new();
     let mut stopping = stop.clone();
     loop {
@@ -778,7 +780,8 @@ async fn shed_connection(
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(timeout)
         .keep_alive(false)
-        .max_buf_size(MAX_CONNECTION_BUFFER);
+        .max_buf_size(MAX_CONNECTION_BUFFER)
+        .max_header_size(MAX_CONNECTION_BUFFER);
     let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     // the answer is tiny: writing it is bounded too
     let _ = tokio::time::timeout(timeout * 2, conn).await;
