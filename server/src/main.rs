@@ -7,8 +7,10 @@ use clap::{Parser, Subcommand};
 use ember_engine::io::DataFormat;
 use ember_engine::{BundleLimits, Pipeline};
 use ember_server::score::{ScoreOptions, score};
+use ember_server::serve::conn::ConnLimits;
 use ember_server::serve::scorer::Coalesce;
 use ember_server::serve::{ACCEPT_ENV, SCHEMA_ENV, ServeConfig, Server, shutdown_signal};
+use std::time::Duration;
 
 /// mimalloc: a request allocates a few dozen small Arrow buffers, and glibc's malloc showed as a
 /// fifth of the server's CPU in `perf` (benches/http_side_by_side.sh).
@@ -89,6 +91,34 @@ enum Command {
         /// and batcher (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
+        // connection limits and timeouts (docs/SERVING.md, "Connections, timeouts and shutdown")
+        /// Seconds a new connection has to send its first request head, and a request head
+        /// that has begun has to complete; then the connection is closed.
+        #[arg(long, env = "EMBER_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+        header_timeout_secs: u64,
+        /// Seconds a request body has to arrive whole after its head; then 408.
+        #[arg(long, env = "EMBER_BODY_TIMEOUT_SECS", default_value_t = 60)]
+        body_timeout_secs: u64,
+        /// Seconds a keep-alive connection may sit idle between requests before it is closed
+        /// (longer than the 60 s idle timeout of AWS's load balancers, so they close first).
+        #[arg(long, env = "EMBER_IDLE_TIMEOUT_SECS", default_value_t = 75)]
+        idle_timeout_secs: u64,
+        /// Open connections at most (lowered to fit the open-file limit); over it a connection
+        /// is shed: `GET /ping` 200, anything else 503 with Retry-After.
+        #[arg(long, env = "EMBER_MAX_CONNECTIONS", default_value_t = 1024)]
+        max_connections: usize,
+        /// `POST /invocations` requests in flight per serving thread at most; more get 503
+        /// with Retry-After.
+        #[arg(long, env = "EMBER_MAX_IN_FLIGHT", default_value_t = 128)]
+        max_in_flight: usize,
+        /// Seconds SIGTERM / SIGINT leave in-flight requests to finish before the remaining
+        /// connections are closed (SageMaker sends SIGKILL 30 s after SIGTERM).
+        #[arg(long, env = "EMBER_SHUTDOWN_GRACE_SECS", default_value_t = 25)]
+        shutdown_grace_secs: u64,
+        /// Rejected (4xx) and refused (503) requests logged per second at most at INFO/WARN;
+        /// the rest at DEBUG, with a count of them at INFO.
+        #[arg(long, env = "EMBER_LOG_REJECTED_PER_SEC", default_value_t = 10)]
+        log_rejected_per_sec: u32,
     },
     /// Describe a model: its stages, the input columns it needs and the columns it produces.
     Inspect {
@@ -134,6 +164,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             coalesce,
             coalesce_max_records,
             threads,
+            header_timeout_secs,
+            body_timeout_secs,
+            idle_timeout_secs,
+            max_connections,
+            max_in_flight,
+            shutdown_grace_secs,
+            log_rejected_per_sec,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -162,6 +199,15 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 default_accept: std::env::var(ACCEPT_ENV).ok(),
                 bundle_limits: BundleLimits::with_max_mb(max_bundle_mb),
                 workers: threads.unwrap_or(0),
+                conn: ConnLimits {
+                    header_timeout: Duration::from_secs(header_timeout_secs.max(1)),
+                    body_timeout: Duration::from_secs(body_timeout_secs.max(1)),
+                    idle_timeout: Duration::from_secs(idle_timeout_secs.max(1)),
+                    max_connections: max_connections.max(1),
+                    max_in_flight: max_in_flight.max(1),
+                    shutdown_grace: Duration::from_secs(shutdown_grace_secs),
+                    log_rejected_per_sec,
+                },
             };
             // this runtime only loads, binds and waits for a signal: each serving thread runs
             // its own (see ServeConfig::workers)

@@ -47,6 +47,28 @@ impl ApiError {
         }
     }
 
+    /// 408: the request body did not arrive whole within the body timeout (the connection
+    /// closes after the answer).
+    pub fn request_timeout(timeout: std::time::Duration) -> Self {
+        Self {
+            status: StatusCode::REQUEST_TIMEOUT,
+            message: format!(
+                "the request body did not arrive within the body timeout of {} s ({})",
+                timeout.as_secs_f64(),
+                super::conn::flags::BODY_TIMEOUT
+            ),
+        }
+    }
+
+    /// 503: the server is at a capacity limit right now; the answer carries `Retry-After`.
+    /// `what` names the limit, its value and its flag.
+    pub fn overloaded(what: impl std::fmt::Display) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!("the server is at its limit of {what}; retry later"),
+        }
+    }
+
     /// The answer to a scoring error: 400 when the request's data caused it (a record a stage
     /// rejects, named by its 1-based position in the request), 500 otherwise.
     pub fn from_ember(e: EmberError) -> Self {
@@ -86,6 +108,15 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            // the rest of the body may still come: do not read it as the next request
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if self.status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
             r.headers_mut().insert(
                 header::ACCEPT,

@@ -6,11 +6,16 @@
 //! * `ember_batch_records` (histogram of records per evaluated batch, after coalescing)
 //! * `ember_records_total` (records scored)
 //! * `ember_model_load_seconds` (gauge: model load and compile time at start-up)
+//! * `ember_connections_open` (gauge), `ember_connections_shed_total` (served in shedding mode
+//!   over the connection cap), `ember_connections_evicted_total` (shed connections closed
+//!   to make room for newer ones, every shedding slot being taken), `ember_connections_timed_out_total{phase="headers"|"idle"}`,
+//!   `ember_connections_aborted_total` (closed at the end of the shutdown grace period),
+//!   `ember_accept_errors_total`
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 const LATENCY_BOUNDS: [f64; 14] = [
     25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3,
@@ -70,7 +75,7 @@ const ROUTES: [&str; 5] = [
     "other",
 ];
 /// The statuses counted with atomics; others go to a locked map.
-const STATUSES: [u16; 8] = [200, 400, 404, 405, 406, 413, 415, 500];
+const STATUSES: [u16; 10] = [200, 400, 404, 405, 406, 408, 413, 415, 500, 503];
 
 /// The server's metrics.
 pub struct Metrics {
@@ -82,6 +87,29 @@ pub struct Metrics {
     batches: Histogram<11>,
     records: AtomicU64,
     model_load_seconds: f64,
+    /// Connection counters.
+    pub connections: ConnMetrics,
+}
+
+/// Connection counters (see the module docs).
+#[derive(Debug, Default)]
+pub struct ConnMetrics {
+    /// Connections open now (served normally or shed); the acceptor's cap reads it.
+    pub open: AtomicUsize,
+    /// Connections open now in shedding mode.
+    pub shedding: AtomicUsize,
+    /// Connections served in shedding mode.
+    pub shed: AtomicU64,
+    /// Shed connections closed to make room for newer ones.
+    pub evicted: AtomicU64,
+    /// Connections closed for not completing a request head in time.
+    pub timed_out_headers: AtomicU64,
+    /// Keep-alive connections closed for idling.
+    pub timed_out_idle: AtomicU64,
+    /// Connections closed when the shutdown grace period ended.
+    pub aborted: AtomicU64,
+    /// Failed `accept` calls.
+    pub accept_errors: AtomicU64,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -100,6 +128,7 @@ impl Metrics {
             batches: Histogram::new(BATCH_BOUNDS),
             records: AtomicU64::new(0),
             model_load_seconds,
+            connections: ConnMetrics::default(),
         }
     }
 
@@ -168,6 +197,39 @@ impl Metrics {
             out,
             "# HELP ember_model_load_seconds Time to load and compile the model at start-up.\n# TYPE ember_model_load_seconds gauge\nember_model_load_seconds {}",
             self.model_load_seconds
+        );
+        let c = &self.connections;
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP ember_connections_open Connections open now.\n# TYPE ember_connections_open gauge\nember_connections_open {}",
+            c.open.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ember_connections_shed_total Connections over the connection cap, served in shedding mode (GET /ping 200, else 503).\n# TYPE ember_connections_shed_total counter\nember_connections_shed_total {}",
+            n(&c.shed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ember_connections_evicted_total Shed connections closed early to make room for newer ones (every shedding slot taken).\n# TYPE ember_connections_evicted_total counter\nember_connections_evicted_total {}",
+            n(&c.evicted)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ember_connections_timed_out_total Connections closed by a timeout.\n# TYPE ember_connections_timed_out_total counter\nember_connections_timed_out_total{{phase=\"headers\"}} {}\nember_connections_timed_out_total{{phase=\"idle\"}} {}",
+            n(&c.timed_out_headers),
+            n(&c.timed_out_idle)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ember_connections_aborted_total Connections closed at the end of the shutdown grace period.\n# TYPE ember_connections_aborted_total counter\nember_connections_aborted_total {}",
+            n(&c.aborted)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ember_accept_errors_total Failed accept calls (e.g. out of file descriptors).\n# TYPE ember_accept_errors_total counter\nember_accept_errors_total {}",
+            n(&c.accept_errors)
         );
         out
     }

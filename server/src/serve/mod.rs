@@ -9,6 +9,7 @@
 //! into physical expressions; a request only parses, evaluates and renders. See docs/SERVING.md
 //! for the contract and where ember deliberately differs from the original container.
 
+pub mod conn;
 pub mod contract;
 pub mod decode;
 pub mod error;
@@ -31,8 +32,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::BytesMut;
 use ember_engine::{BundleLimits, Pipeline};
+use ember_udfs::shown::{Shown, shown_message};
 use http_body_util::BodyExt;
 
+use conn::{Admission, ConnLimits, ConnState, Phase, RateLimit, Throttled, Watched, flags};
 use contract::{Accept, BodyFormat, DataSchema, Prepared, body_format, parse_accept};
 use decode::parse_body;
 use error::ApiError;
@@ -70,6 +73,8 @@ pub struct ServeConfig {
     /// batcher and serves the connections handed to it, so a request is read, scored and
     /// answered on one thread with no hand-off between threads.
     pub workers: usize,
+    /// Connection timeouts and limits, shutdown grace, rejected-request log rate.
+    pub conn: ConnLimits,
 }
 
 /// Everything a request needs, built once at start-up.
@@ -83,6 +88,8 @@ pub struct AppState {
     metrics: Arc<Metrics>,
     max_body_bytes: usize,
     next_id: AtomicU64,
+    limits: ConnLimits,
+    rejected_log: RateLimit,
 }
 
 /// Request schemas kept compiled at most (beyond that the cache starts over).
@@ -125,6 +132,8 @@ impl AppState {
             metrics,
             max_body_bytes: config.max_body_bytes,
             next_id: AtomicU64::new(1),
+            limits: config.conn,
+            rejected_log: RateLimit::new(config.conn.log_rejected_per_sec),
         }))
     }
 
@@ -169,6 +178,8 @@ impl AppState {
 pub struct Worker {
     app: Arc<AppState>,
     scorer: Scorer,
+    /// `POST /invocations` requests in the service on this thread.
+    in_flight: Admission,
 }
 
 impl std::ops::Deref for Worker {
@@ -191,6 +202,19 @@ impl std::ops::Deref for Worker {
 pub struct HttpService {
     worker: Arc<Worker>,
     router: Router,
+    /// The connection's watchdog state (none: not watched).
+    conn: Option<Arc<ConnState>>,
+}
+
+impl HttpService {
+    /// This service for one connection, reporting its requests to the connection's watchdog.
+    pub fn for_connection(&self, conn: Arc<ConnState>) -> Self {
+        Self {
+            worker: Arc::clone(&self.worker),
+            router: self.router.clone(),
+            conn: Some(conn),
+        }
+    }
 }
 
 impl std::fmt::Debug for HttpService {
@@ -203,8 +227,10 @@ impl std::fmt::Debug for HttpService {
 
 /// The HTTP service for one serving thread (see [`HttpService`]).
 pub fn service(state: Arc<AppState>) -> HttpService {
+    let max_in_flight = state.limits.max_in_flight.max(1);
     let worker = Arc::new(Worker {
-        scorer: Scorer::new(state.coalesce, Arc::clone(&state.metrics)),
+        scorer: Scorer::new(state.coalesce, Arc::clone(&state.metrics), max_in_flight),
+        in_flight: Admission::new(max_in_flight),
         app: state,
     });
     let router = Router::new()
@@ -216,7 +242,11 @@ pub fn service(state: Arc<AppState>) -> HttpService {
         .route("/invocations/", post(invocations_route))
         .route("/metrics", get(metrics_text))
         .with_state(Arc::clone(&worker));
-    HttpService { worker, router }
+    HttpService {
+        worker,
+        router,
+        conn: None,
+    }
 }
 
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for HttpService {
@@ -238,9 +268,27 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for HttpServ
             .cloned()
             .unwrap_or_else(|| HeaderValue::from(worker.next_id.fetch_add(1, Ordering::Relaxed)));
         let method = req.method().clone();
+        // the request is in the service (its connection's watchdog leaves it be) until answered
+        let busy = self.conn.as_ref().map(ConnState::request);
         if route == "invocations" && method == Method::POST {
             Box::pin(async move {
-                let response = invocations(&worker, req).await;
+                let response = match worker.in_flight.enter() {
+                    Some(place) => {
+                        let r = invocations(&worker, req).await;
+                        drop(place);
+                        r
+                    }
+                    // its body is not read: the connection closes after the answer
+                    None => closing(
+                        ApiError::overloaded(format_args!(
+                            "{} requests in flight on this serving thread ({})",
+                            worker.in_flight.max(),
+                            flags::MAX_IN_FLIGHT
+                        ))
+                        .into_response(),
+                    ),
+                };
+                drop(busy);
                 Ok(track(&worker, route, &method, id, started, response))
             })
         } else {
@@ -250,6 +298,7 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for HttpServ
                     Ok(r) => r,
                     Err(never) => match never {},
                 };
+                drop(busy);
                 Ok(track(&worker, route, &method, id, started, response))
             })
         }
@@ -309,16 +358,35 @@ where
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let format =
-        body_format(content_type).ok_or_else(|| ApiError::unsupported_media(content_type))?;
-    let accept = parse_accept(
-        parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok()),
-    )?
-    .unwrap_or(state.default_accept);
-    let body = read_body(&parts.headers, body, state.max_body_bytes).await?;
+    let checked = body_format(content_type)
+        .ok_or_else(|| ApiError::unsupported_media(content_type))
+        .and_then(|format| {
+            let accept = parse_accept(
+                parts
+                    .headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok()),
+            )?;
+            Ok((format, accept.unwrap_or(state.default_accept)))
+        });
+    let (format, accept) = match checked {
+        Ok(c) => c,
+        // answered before the body was read: hyper closes the connection rather than read on,
+        // so say so (a keep-alive client would otherwise send its next request into a closed
+        // connection)
+        Err(e) => return Ok(closing(e.into_response())),
+    };
+    let timeout = state.limits.body_timeout;
+    let body = match tokio::time::timeout(
+        timeout,
+        read_body(&parts.headers, body, state.max_body_bytes),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => return Ok(closing(e.into_response())),
+        Err(_) => return Err(ApiError::request_timeout(timeout)),
+    };
     let (schema, records) = parse_body(format, &body)?;
     if format == BodyFormat::Csv && schema.is_none() && state.env_schema.is_none() {
         return Err(ApiError::bad_request(NO_SCHEMA));
@@ -338,6 +406,15 @@ where
         HeaderValue::from_static(accept.content_type()),
     );
     Ok(response)
+}
+
+/// `response` with `Connection: close`: for an answer given before the request body was read
+/// whole.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// How far past the limit an oversized body is still read (and dropped) before the 413 is sent,
@@ -414,6 +491,12 @@ fn route_name(path: &str) -> &'static str {
 
 /// Counts a response, times `/invocations`, logs it with its request id and returns it with
 /// the id header.
+///
+/// Log levels: a 2xx/3xx is DEBUG; a 5xx other than 503 is ERROR; a 4xx (INFO) or a 503 (WARN,
+/// the server at a capacity limit) is rate-limited to `log_rejected_per_sec` lines a second,
+/// the others going to DEBUG, and the number not logged at INFO is logged with the next line
+/// that is. The client's request id and the error message are quoted through
+/// [`Shown`]/[`shown_message`], so they stay short and on one line.
 fn track(
     state: &Worker,
     route: &'static str,
@@ -428,21 +511,64 @@ fn track(
     if route == "invocations" {
         state.metrics.invocation(elapsed.as_secs_f64());
     }
-    let shown = id.to_str().unwrap_or("(not text)");
-    let message = response
-        .extensions()
-        .get::<error::ErrorMessage>()
-        .map(|m| m.0.as_str())
-        .unwrap_or("");
-    if status.is_server_error() {
-        tracing::error!(request_id = shown, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, message, "request failed");
-    } else if status.is_client_error() {
-        tracing::info!(request_id = shown, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, message, "request rejected");
-    } else {
-        tracing::debug!(request_id = shown, %method, route, status = status.as_u16(), micros = elapsed.as_micros() as u64, "request");
+    if status.is_client_error()
+        || status.is_server_error()
+        || tracing::enabled!(tracing::Level::DEBUG)
+    {
+        log_response(state, route, method, &id, elapsed, &response);
     }
     response.headers_mut().insert("x-request-id", id);
     response
+}
+
+fn log_response(
+    state: &Worker,
+    route: &'static str,
+    method: &Method,
+    id: &HeaderValue,
+    elapsed: std::time::Duration,
+    response: &Response,
+) {
+    let status = response.status();
+    let code = status.as_u16();
+    let micros = elapsed.as_micros() as u64;
+    let request_id = Shown(id.to_str().unwrap_or("(not text)"));
+    let error = response
+        .extensions()
+        .get::<error::ErrorMessage>()
+        .map(|m| shown_message(&m.0))
+        .unwrap_or_default();
+    let rejected = status.is_client_error() || status == StatusCode::SERVICE_UNAVAILABLE;
+    if !rejected {
+        if status.is_server_error() {
+            tracing::error!(request_id = %request_id, %method, route, status = code, micros, error, "request failed");
+        } else {
+            tracing::debug!(request_id = %request_id, %method, route, status = code, micros, "request");
+        }
+        return;
+    }
+    let verdict = state.rejected_log.check();
+    if verdict.suppressed_before > 0 {
+        tracing::info!(
+            suppressed = verdict.suppressed_before,
+            "{} rejected requests were logged at DEBUG only: at most {} a second are logged at \
+             INFO ({})",
+            verdict.suppressed_before,
+            state.limits.log_rejected_per_sec,
+            flags::LOG_REJECTED
+        );
+    }
+    match (verdict.pass, status == StatusCode::SERVICE_UNAVAILABLE) {
+        (true, true) => {
+            tracing::warn!(request_id = %request_id, %method, route, status = code, micros, error, "request refused")
+        }
+        (true, false) => {
+            tracing::info!(request_id = %request_id, %method, route, status = code, micros, error, "request rejected")
+        }
+        (false, _) => {
+            tracing::debug!(request_id = %request_id, %method, route, status = code, micros, error, "request rejected")
+        }
+    }
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.
@@ -473,23 +599,74 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     workers: usize,
     state: Arc<AppState>,
+    /// The open-connection cap in force (fitted to the file-descriptor limit).
+    max_connections: usize,
+}
+
+/// The largest read buffer of a connection: bounds a request head (a larger one is answered
+/// 431) and what a connection holds while it waits for the rest of one.
+const MAX_CONNECTION_BUFFER: usize = 64 * 1024;
+
+/// Counts an open connection in `ember_connections_open` (and, shed, in the shedding gauge)
+/// until dropped.
+struct OpenConn {
+    metrics: Arc<Metrics>,
+    shed: bool,
+}
+
+impl OpenConn {
+    /// Counts a connection just accepted; returns it with the number open now.
+    fn new(metrics: &Arc<Metrics>) -> (Self, usize) {
+        let n = metrics.connections.open.fetch_add(1, Ordering::Relaxed) + 1;
+        let open = Self {
+            metrics: Arc::clone(metrics),
+            shed: false,
+        };
+        (open, n)
+    }
+
+    /// Counts it as shed too.
+    fn shed(&mut self) {
+        self.metrics
+            .connections
+            .shedding
+            .fetch_add(1, Ordering::Relaxed);
+        self.shed = true;
+    }
+}
+
+impl Drop for OpenConn {
+    fn drop(&mut self) {
+        let c = &self.metrics.connections;
+        c.open.fetch_sub(1, Ordering::Relaxed);
+        if self.shed {
+            c.shedding.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// A connection handed from the acceptor to a serving thread.
-type Handed = (std::net::TcpStream, SocketAddr);
+type Handed = (std::net::TcpStream, SocketAddr, OpenConn);
 
 /// One serving thread: serves the connections the acceptor hands it with HTTP/1.1 until `stop`
-/// turns true, then lets each connection finish its request in flight and waits for them.
+/// turns true, then lets each connection finish its request in flight for at most the
+/// shutdown grace period, and closes those still open after it.
 async fn serve_thread(
     state: Arc<AppState>,
     mut handed: tokio::sync::mpsc::UnboundedReceiver<Handed>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let limits = state.limits;
+    let metrics = Arc::clone(&state.metrics);
     let service = service(state);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .max_buf_size(MAX_CONNECTION_BUFFER)
+        .max_header_size(MAX_CONNECTION_BUFFER);
     let mut connections = tokio::task::JoinSet::new();
     let mut stopping = stop.clone();
     loop {
-        let (stream, peer) = tokio::select! {
+        let (stream, peer, open) = tokio::select! {
             biased;
             () = async { let _ = stopping.wait_for(|s| *s).await; } => break,
             h = handed.recv() => match h {
@@ -507,31 +684,112 @@ async fn serve_thread(
             }
         };
         let _ = io.set_nodelay(true);
-        let service = service.clone();
+        let watch = Arc::new(ConnState::new());
+        let service = service.for_connection(Arc::clone(&watch));
+        let builder = builder.clone();
+        let metrics = Arc::clone(&metrics);
         let mut stop = stop.clone();
         connections.spawn(async move {
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(io), service);
+            let _open = open;
+            let io = hyper_util::rt::TokioIo::new(Watched::new(io, Arc::clone(&watch)));
+            let conn = builder.serve_connection(io, service);
             let mut conn = std::pin::pin!(conn);
+            let expired = watch.expired(&limits);
+            let mut expired = std::pin::pin!(expired);
             let served = tokio::select! {
                 biased;
-                r = conn.as_mut() => r,
+                r = conn.as_mut() => Ok(r),
+                phase = expired.as_mut() => Err(phase),
                 () = async { let _ = stop.wait_for(|s| *s).await; } => {
                     // finish the request in flight, then close
                     conn.as_mut().graceful_shutdown();
-                    conn.await
+                    tokio::select! {
+                        r = conn.as_mut() => Ok(r),
+                        phase = expired.as_mut() => Err(phase),
+                    }
                 }
             };
-            if let Err(e) = served {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            match served {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!(error = %e, %peer, "connection ended with an error"),
+                Err(phase) => {
+                    let c = &metrics.connections;
+                    match phase {
+                        Phase::Headers => c.timed_out_headers.fetch_add(1, Ordering::Relaxed),
+                        Phase::Idle => c.timed_out_idle.fetch_add(1, Ordering::Relaxed),
+                    };
+                    tracing::debug!(%peer, ?phase, "connection closed by its timeout");
+                }
             }
         });
     }
-    while connections.join_next().await.is_some() {}
+    drop(handed); // connections handed but not taken are closed
+    let grace = tokio::time::sleep(limits.shutdown_grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            r = connections.join_next() => if r.is_none() { break },
+            () = &mut grace => {
+                let left = connections.len();
+                metrics.connections.aborted.fetch_add(left as u64, Ordering::Relaxed);
+                tracing::warn!(
+                    connections = left,
+                    "the shutdown grace period of {} s is over: closing the connections still \
+                     open ({})",
+                    limits.shutdown_grace.as_secs_f64(),
+                    flags::SHUTDOWN_GRACE
+                );
+                connections.abort_all();
+                while connections.join_next().await.is_some() {}
+                break;
+            }
+        }
+    }
+}
+
+/// Serves a connection over the connection cap: one request, read with a short header
+/// timeout; `GET /ping` is 200, anything else 503 with `Retry-After`; then the connection
+/// closes.
+async fn shed_connection(
+    stream: tokio::net::TcpStream,
+    open: OpenConn,
+    state: Arc<AppState>,
+    cap: usize,
+) {
+    let _open = open;
+    let _ = stream.set_nodelay(true);
+    let timeout = conn::SHED_HEADER_TIMEOUT.min(state.limits.header_timeout);
+    let metrics = Arc::clone(&state.metrics);
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let route = route_name(req.uri().path());
+        let response = if route == "ping" && req.method() == Method::GET {
+            metrics.request(route, 200);
+            Response::new(Body::empty())
+        } else {
+            metrics.request(route, 503);
+            ApiError::overloaded(format_args!(
+                "{cap} open connections ({})",
+                flags::MAX_CONNECTIONS
+            ))
+            .into_response()
+        };
+        std::future::ready(Ok::<_, std::convert::Infallible>(response))
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout)
+        .keep_alive(false)
+        .max_buf_size(MAX_CONNECTION_BUFFER)
+        .max_header_size(MAX_CONNECTION_BUFFER);
+    let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    // the answer is tiny: writing it is bounded too
+    let _ = tokio::time::timeout(timeout * 2, conn).await;
 }
 
 impl Server {
-    /// Loads the model and binds the listener (call inside a Tokio runtime).
+    /// Loads the model and binds the listener (call inside a Tokio runtime). Raises the soft
+    /// open-file limit to the hard one, and lowers the connection cap to fit it.
     pub async fn bind(config: &ServeConfig) -> Result<Self, String> {
         let state = AppState::load(config)?;
         let addr = format!("{}:{}", config.host, config.port);
@@ -542,10 +800,28 @@ impl Server {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        let wanted = config.conn.max_connections;
+        let max_connections = match conn::raise_fd_limit() {
+            Some(fds) => {
+                let cap = conn::fitting_cap(wanted, fds);
+                if cap < wanted {
+                    tracing::warn!(
+                        "the connection cap of {wanted} ({}) is lowered to {cap} to fit the \
+                         open-file limit of {fds} (less {} kept for the model, the runtime and \
+                         shed connections)",
+                        flags::MAX_CONNECTIONS,
+                        conn::FD_HEADROOM + conn::SHED_SLOTS
+                    );
+                }
+                cap
+            }
+            None => wanted.max(1),
+        };
         Ok(Self {
             listener,
             workers,
             state,
+            max_connections,
         })
     }
 
@@ -559,12 +835,18 @@ impl Server {
         &self.state
     }
 
+    /// The open-connection cap in force (`--max-connections`, fitted to the open-file limit).
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
     /// Serves until `shutdown` resolves (or a serving thread fails), then finishes in-flight
-    /// requests on every thread.
+    /// requests on every thread within the shutdown grace period and closes the rest.
     ///
     /// This task accepts connections and hands them round-robin to the serving threads; each
     /// thread runs its own single-threaded runtime, so a connection's requests are read,
-    /// scored and answered on one thread with no hand-off between threads.
+    /// scored and answered on one thread with no hand-off between threads. Connections over
+    /// the cap are served here, in shedding mode (see [`conn::SHED_SLOTS`]).
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -584,11 +866,24 @@ impl Server {
                     let served = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
-                        .map(|rt| rt.block_on(serve_thread(state, rx, stop)));
+                        .map(|rt| {
+                            rt.block_on(serve_thread(state, rx, stop));
+                            // do not wait long for blocking scoring tasks still running
+                            rt.shutdown_timeout(std::time::Duration::from_secs(1));
+                        });
                     let _ = done.send(served);
                 })?;
         }
         drop(done_tx);
+        let metrics = Arc::clone(&self.state.metrics);
+        let cap = self.max_connections;
+        let accept_log = Throttled::new(std::time::Duration::from_secs(10));
+        let cap_log = Throttled::new(std::time::Duration::from_secs(10));
+        const MIN_BACKOFF: std::time::Duration = std::time::Duration::from_millis(5);
+        let mut backoff = MIN_BACKOFF;
+        let mut shed = tokio::task::JoinSet::new();
+        let mut shed_slots: std::collections::VecDeque<tokio::task::AbortHandle> =
+            std::collections::VecDeque::with_capacity(conn::SHED_SLOTS);
         let mut result = Ok(());
         let mut finished = 0;
         let mut next = 0usize;
@@ -603,18 +898,61 @@ impl Server {
                     }
                     break;
                 }
+                Some(_) = shed.join_next(), if !shed.is_empty() => {}
                 accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => match stream.into_std() {
-                        Ok(stream) => {
-                            let _ = hand[next % hand.len()].send((stream, peer));
-                            next = next.wrapping_add(1);
+                    Ok((stream, peer)) => {
+                        backoff = MIN_BACKOFF;
+                        let (mut open, n) = OpenConn::new(&metrics);
+                        if n <= cap {
+                            match stream.into_std() {
+                                Ok(stream) => {
+                                    let _ = hand[next % hand.len()].send((stream, peer, open));
+                                    next = next.wrapping_add(1);
+                                }
+                                Err(e) => tracing::warn!(error = %e, "cannot hand over a connection"),
+                            }
+                            continue;
                         }
-                        Err(e) => tracing::warn!(error = %e, "cannot hand over a connection"),
-                    },
+                        // over the cap: shed it; with every shedding slot taken, the oldest shed
+                        // connection (the one silent longest) makes room, so a client that
+                        // sends its request at once (a health check) is answered even while
+                        // silent connections flood in
+                        open.shed();
+                        metrics.connections.shed.fetch_add(1, Ordering::Relaxed);
+                        shed_slots.retain(|h| !h.is_finished());
+                        if shed_slots.len() >= conn::SHED_SLOTS
+                            && let Some(oldest) = shed_slots.pop_front()
+                        {
+                            oldest.abort();
+                            metrics.connections.evicted.fetch_add(1, Ordering::Relaxed);
+                        }
+                        shed_slots.push_back(shed.spawn(shed_connection(
+                            stream,
+                            open,
+                            Arc::clone(&self.state),
+                            cap,
+                        )));
+                        if let Some(count) = cap_log.hit() {
+                            tracing::warn!(
+                                connections = count,
+                                "open connections are at the cap of {cap} ({}): new ones are \
+                                 shed (GET /ping 200, anything else 503 with Retry-After; past \
+                                 {} shed at a time the oldest is closed) (logged at most every \
+                                 10 s)",
+                                flags::MAX_CONNECTIONS,
+                                conn::SHED_SLOTS
+                            );
+                        }
+                    }
                     Err(e) => {
-                        // e.g. out of file descriptors: back off instead of spinning
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        // e.g. out of file descriptors: back off (up to 1 s) instead of
+                        // spinning, and log once per interval
+                        metrics.connections.accept_errors.fetch_add(1, Ordering::Relaxed);
+                        if let Some(count) = accept_log.hit() {
+                            tracing::warn!(error = %e, failures = count, "accept failed; backing off (logged at most every 10 s)");
+                        }
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(std::time::Duration::from_secs(1));
                     }
                 },
             }
@@ -622,11 +960,21 @@ impl Server {
         drop(self.listener);
         let _ = stop_tx.send(true);
         drop(hand);
+        shed.abort_all();
+        // every thread ends within the grace period (it then aborts its connections); do not
+        // wait for ever on one that does not
+        let deadline = tokio::time::Instant::now()
+            + self.state.limits.shutdown_grace
+            + std::time::Duration::from_secs(3);
         while finished < self.workers {
-            match done_rx.recv().await {
-                Some(Err(e)) if result.is_ok() => result = Err(e),
-                Some(_) => {}
-                None => break,
+            match tokio::time::timeout_at(deadline, done_rx.recv()).await {
+                Ok(Some(Err(e))) if result.is_ok() => result = Err(e),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::error!("a serving thread did not stop in time; exiting anyway");
+                    break;
+                }
             }
             finished += 1;
         }

@@ -106,14 +106,16 @@ fn score_now(prepared: &Prepared, records: &Records, metrics: &Metrics) -> Reply
 
 impl Scorer {
     /// A scorer; with coalescing on, spawns the batcher task (call inside a Tokio runtime).
-    pub fn new(coalesce: Coalesce, metrics: Arc<Metrics>) -> Self {
+    /// `queue` bounds the batcher's queue: the thread's cap on requests in flight, so a
+    /// request never waits for room in it (a full queue would score the request in place).
+    pub fn new(coalesce: Coalesce, metrics: Arc<Metrics>, queue: usize) -> Self {
         let tx = match coalesce {
             Coalesce::Off => None,
             Coalesce::On {
                 window,
                 max_records,
             } => {
-                let (tx, rx) = mpsc::channel(4096);
+                let (tx, rx) = mpsc::channel(queue.max(1));
                 tokio::spawn(batcher(
                     rx,
                     window,
@@ -154,13 +156,14 @@ impl Scorer {
                 records,
                 reply,
             };
-            return match tx.send(job).await {
+            // never wait for room in the queue: a full (or closed) queue scores in place
+            return match tx.try_send(job) {
                 Ok(()) => rx
                     .await
                     .unwrap_or_else(|_| Err(ApiError::internal("scoring: the batcher stopped"))),
-                Err(mpsc::error::SendError(job)) => {
-                    score_now(&job.prepared, &job.records, &self.metrics)
-                }
+                Err(
+                    mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job),
+                ) => score_now(&job.prepared, &job.records, &self.metrics),
             };
         }
         score_now(&prepared, &records, &self.metrics)
