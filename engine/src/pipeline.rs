@@ -71,7 +71,7 @@ impl Pipeline {
             return Err(EmberError::format(path, "no such file or directory"));
         }
         if path.join("metadata").is_dir() {
-            let model = spark::load(path, &spark_registry())?;
+            let model = spark::load_with_limits(path, limits, &spark_registry())?;
             return Ok(Self {
                 uid: model.uid,
                 path: Some(path.to_path_buf()),

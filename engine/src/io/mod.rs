@@ -5,4 +5,4 @@ pub mod read;
 pub mod write;
 
 pub use read::{DataFormat, Inputs, ROW_COLUMN, ReadProgress};
-pub use write::{CellWriter, LineFormat, RenderLinesUdf, Sink, spark_schema_json};
+pub use write::{CellWriter, LineFormat, RenderLinesUdf, Sink, SinkOutput, spark_schema_json};

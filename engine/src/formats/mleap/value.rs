@@ -59,6 +59,17 @@ impl Attributes {
         }
     }
 
+    /// [`Attributes::from_json`] taking the `attributes` object by value (no copy).
+    pub fn from_owned(v: Option<Json>) -> R<Self> {
+        match v {
+            None | Some(Json::Null) => Ok(Self::default()),
+            Some(Json::Object(m)) => Ok(Self {
+                values: m.into_iter().collect(),
+            }),
+            Some(other) => Err(format!("attributes must be an object, found {other}")),
+        }
+    }
+
     /// True when the attribute is present.
     pub fn has(&self, name: &str) -> bool {
         self.values.contains_key(name)
