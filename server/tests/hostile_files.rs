@@ -262,7 +262,7 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
 fn write_tar_gz_bomb(path: &Path, entry_mib: u64) {
     use flate2::{Compress, Compression, Crc, FlushCompress};
     fn chunk(data: &[u8]) -> Vec<u8> {
-        let mut c = Compress::new(Compression::fast(), false);
+        let mut c = Compress::new(Compression::best(), false);
         let mut out = Vec::with_capacity(data.len() / 8 + 1024);
         while (c.total_in() as usize) < data.len() || out.is_empty() {
             out.reserve(64 << 10);
