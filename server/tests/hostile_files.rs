@@ -539,3 +539,40 @@ fn sigterm_mid_run_removes_the_partial_output_and_exits_143() {
 fn sigint_mid_run_removes_the_partial_output_and_exits_130() {
     signal_mid_run("-INT", 130);
 }
+
+// ----------------------------------------------------------------------------------------
+// the per-file limit
+
+#[test]
+fn model_files_over_the_model_file_limit_are_refused_naming_file_limit_and_flag() {
+    // swModel.zip holds a 1.36 MB word2vec model.json
+    let bundle = repo().join("tests/fixtures/mleap-upstream/swModel.zip");
+    let (status, _, err) = ember(&[
+        "inspect",
+        "--model",
+        bundle.to_str().unwrap(),
+        "--max-model-file-mb",
+        "1",
+    ]);
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("w2v_cc7e8bcf0314.node/model.json"), "{err}");
+    assert!(
+        err.contains("model-file limit of 1 MiB (--max-model-file-mb)"),
+        "{err}"
+    );
+    // the default limit loads it
+    let (status, _, err) = ember(&["inspect", "--model", bundle.to_str().unwrap()]);
+    assert!(status.success(), "{err}");
+    // Spark metadata files are bounded by the same limit
+    let model = car_model();
+    let (status, _, err) = ember(&[
+        "inspect",
+        "--model",
+        model.to_str().unwrap(),
+        "--max-model-file-mb",
+        "0",
+    ]);
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("metadata/part-"), "{err}");
+    assert!(err.contains("--max-model-file-mb"), "{err}");
+}
