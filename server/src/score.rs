@@ -9,13 +9,15 @@
 //! (see [`OutputTarget`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use datafusion::logical_expr::{ScalarUDF, col, ident};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use ember_engine::io::{DataFormat, Inputs, LineFormat, ROW_COLUMN, RenderLinesUdf, Sink, SinkOutput};
+use ember_engine::io::{
+    DataFormat, Inputs, LineFormat, ROW_COLUMN, RenderLinesUdf, Sink, SinkOutput,
+};
 
 /// Column holding rendered CSV/JSON lines inside the plan.
 const LINE_COLUMN: &str = "__ember_line";
@@ -275,11 +277,17 @@ impl PartialOutput {
     }
 
     fn file(&self, output: &Path) -> Result<SinkOutput> {
-        let temp = self.temp.as_ref().ok_or_else(|| output_error(output, "no file"))?;
-        let file = temp.as_file().try_clone().map_err(|source| EmberError::Io {
-            path: output.to_path_buf(),
-            source,
-        })?;
+        let temp = self
+            .temp
+            .as_ref()
+            .ok_or_else(|| output_error(output, "no file"))?;
+        let file = temp
+            .as_file()
+            .try_clone()
+            .map_err(|source| EmberError::Io {
+                path: output.to_path_buf(),
+                source,
+            })?;
         Ok(Box::new(file))
     }
 

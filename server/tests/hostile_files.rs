@@ -129,7 +129,12 @@ fn model_copy(dir: &Path) -> (PathBuf, PathBuf) {
     let meta = std::fs::read_dir(model.join("metadata"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("part-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
         .unwrap();
     (model, meta)
 }
@@ -175,7 +180,12 @@ fn spark_metadata_fifo_is_refused_without_blocking() {
     let name = meta.file_name().unwrap().to_string_lossy().to_string();
     assert!(err.contains(&name) && err.contains("is a FIFO"), "{err}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    assert!(std::fs::symlink_metadata(&meta).unwrap().file_type().is_fifo());
+    assert!(
+        std::fs::symlink_metadata(&meta)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
 }
 
 #[test]
@@ -284,7 +294,8 @@ fn write_tar_gz_bomb(path: &Path, entry_mib: u64) {
     let mut zeros_crc = Crc::new();
     zeros_crc.update(&zeros);
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    f.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]).unwrap();
+    f.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])
+        .unwrap();
     f.write_all(&chunk(header.as_bytes())).unwrap();
     let zchunk = chunk(&zeros);
     for _ in 0..entry_mib {
@@ -406,7 +417,11 @@ fn output_dash_is_standard_output() {
     let (status, out, err) = score_to("-", &["--output-format", "jsonl"]);
     assert!(status.success(), "{err}");
     assert_eq!(out.lines().count(), 200, "{}", &out[..out.len().min(200)]);
-    assert!(out.starts_with("{\"buying\":"), "{}", &out[..out.len().min(200)]);
+    assert!(
+        out.starts_with("{\"buying\":"),
+        "{}",
+        &out[..out.len().min(200)]
+    );
 }
 
 #[test]
@@ -455,7 +470,11 @@ fn output_directory_is_an_error_naming_it_and_leaves_no_temp_file() {
         err.contains(dir.to_str().unwrap()) && err.contains("is a directory"),
         "{err}"
     );
-    assert!(partials(tmp.path()).is_empty(), "{:?}", partials(tmp.path()));
+    assert!(
+        partials(tmp.path()).is_empty(),
+        "{:?}",
+        partials(tmp.path())
+    );
     assert!(partials(&dir).is_empty());
 }
 

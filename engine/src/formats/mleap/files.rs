@@ -382,7 +382,9 @@ impl BundleFiles for ZipBundle {
             let mut out = Vec::with_capacity(declared.min(64 << 20) as usize);
             match reader.read_to_end(&mut out) {
                 Ok(_) => Ok(out),
-                Err(_) if reader.over() => Err(EmberError::format(self.describe(path), over(limit))),
+                Err(_) if reader.over() => {
+                    Err(EmberError::format(self.describe(path), over(limit)))
+                }
                 Err(e) => Err(EmberError::format(
                     self.describe(path),
                     format!("unreadable: {e}"),
@@ -456,7 +458,13 @@ fn is_model_file(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
     matches!(
         name,
-        "bundle.json" | "node.json" | "node.pb" | "model.json" | "model.pb" | "tree.json" | "tree.pb"
+        "bundle.json"
+            | "node.json"
+            | "node.pb"
+            | "model.json"
+            | "model.pb"
+            | "tree.json"
+            | "tree.pb"
     )
 }
 
