@@ -81,7 +81,8 @@ impl Pipeline {
                 stages: model.stages,
             });
         }
-        let bundle = if path.is_file() || path.join("bundle.json").is_file() {
+        // anything but a directory goes to open_bundle, which refuses FIFOs and devices by name
+        let bundle = if !path.is_dir() || path.join("bundle.json").is_file() {
             path.to_path_buf()
         } else {
             single_archive(path)?

@@ -595,3 +595,17 @@ fn model_files_over_the_model_file_limit_are_refused_naming_file_limit_and_flag(
     assert!(err.contains("metadata/part-"), "{err}");
     assert!(err.contains("--max-model-file-mb"), "{err}");
 }
+
+#[test]
+fn a_fifo_given_as_the_model_archive_is_refused_without_blocking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("model.tar.gz");
+    mkfifo(&fifo);
+    let (status, _, err, took) = inspect(&fifo);
+    assert!(!status.success(), "{err}");
+    assert!(
+        err.contains("model.tar.gz") && err.contains("is a FIFO"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}

@@ -80,7 +80,7 @@ impl<R: Read> Read for Limited<R> {
 
 /// `bytes` for messages: whole MiB as `256 MiB`, anything else in bytes.
 pub(crate) fn size_text(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         format!("{bytes} bytes")

@@ -26,6 +26,7 @@ use ember_udfs::shown::shown_message;
 use crate::error::{EmberError, Result, io_err};
 use crate::formats::local::{ModelDir, file_limit_message};
 use crate::formats::mleap::files::BundleLimits;
+use crate::formats::mleap::value::brief;
 use crate::stage::Stage;
 
 /// Class names of a saved pipeline: Spark's, and PySpark's when it writes a pipeline holding
@@ -170,7 +171,9 @@ impl SparkStageDir {
         match self.param(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(self.param_error(name, format!("expected a string, found {v}"))),
+            Some(v) => {
+                Err(self.param_error(name, format!("expected a string, found {}", brief(v))))
+            }
         }
     }
 
@@ -185,7 +188,9 @@ impl SparkStageDir {
         match self.param(name) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(v) => Err(self.param_error(name, format!("expected a boolean, found {v}"))),
+            Some(v) => {
+                Err(self.param_error(name, format!("expected a boolean, found {}", brief(v))))
+            }
         }
     }
 
@@ -193,9 +198,9 @@ impl SparkStageDir {
     pub fn f64(&self, name: &str) -> Result<Option<f64>> {
         match self.param(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => json_f64(v)
-                .map(Some)
-                .ok_or_else(|| self.param_error(name, format!("expected a number, found {v}"))),
+            Some(v) => json_f64(v).map(Some).ok_or_else(|| {
+                self.param_error(name, format!("expected a number, found {}", brief(v)))
+            }),
         }
     }
 
@@ -209,7 +214,9 @@ impl SparkStageDir {
                 .collect::<Option<Vec<_>>>()
                 .map(Some)
                 .ok_or_else(|| self.param_error(name, "expected an array of strings")),
-            Some(v) => Err(self.param_error(name, format!("expected an array, found {v}"))),
+            Some(v) => {
+                Err(self.param_error(name, format!("expected an array, found {}", brief(v))))
+            }
         }
     }
 
@@ -223,7 +230,9 @@ impl SparkStageDir {
                 .collect::<Option<Vec<_>>>()
                 .map(Some)
                 .ok_or_else(|| self.param_error(name, "expected an array of numbers")),
-            Some(v) => Err(self.param_error(name, format!("expected an array, found {v}"))),
+            Some(v) => {
+                Err(self.param_error(name, format!("expected an array, found {}", brief(v))))
+            }
         }
     }
 

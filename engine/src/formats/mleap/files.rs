@@ -630,6 +630,20 @@ pub fn open_bundle(path: &Path, limits: BundleLimits) -> Result<Box<dyn BundleFi
     if path.is_dir() {
         return Ok(Box::new(DirBundle::with_limits(path, limits)));
     }
+    // an archive must be a regular file: opening a FIFO would block, a device never ends
+    let meta = std::fs::metadata(path).map_err(|source| EmberError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(archive_err(
+            path,
+            format!(
+                "is {}, not a regular file",
+                crate::formats::local::kind_name(&meta.file_type())
+            ),
+        ));
+    }
     if is_zip(path) {
         return Ok(Box::new(ZipBundle::open(path, limits)?));
     }
