@@ -71,7 +71,7 @@ impl Pipeline {
             return Err(EmberError::format(path, "no such file or directory"));
         }
         if path.join("metadata").is_dir() {
-            let model = spark::load(path, &spark_registry())?;
+            let model = spark::load_with_limits(path, limits, &spark_registry())?;
             return Ok(Self {
                 uid: model.uid,
                 path: Some(path.to_path_buf()),
@@ -81,7 +81,8 @@ impl Pipeline {
                 stages: model.stages,
             });
         }
-        let bundle = if path.is_file() || path.join("bundle.json").is_file() {
+        // anything but a directory goes to open_bundle, which refuses FIFOs and devices by name
+        let bundle = if !path.is_dir() || path.join("bundle.json").is_file() {
             path.to_path_buf()
         } else {
             single_archive(path)?

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use ember_engine::io::DataFormat;
 use ember_engine::{BundleLimits, Pipeline};
-use ember_server::score::{ScoreOptions, score};
+use ember_server::score::{ScoreOptions, score, stop_on_signals};
 use ember_server::serve::conn::ConnLimits;
 use ember_server::serve::scorer::Coalesce;
 use ember_server::serve::{ACCEPT_ENV, SCHEMA_ENV, ServeConfig, Server, shutdown_signal};
@@ -36,10 +36,15 @@ enum Command {
         /// Largest decompressed size of an archived MLeap bundle, in MB.
         #[arg(long, default_value_t = DEFAULT_BUNDLE_MB)]
         max_bundle_mb: u64,
+        /// Largest single model file (MLeap bundle.json/node/model/tree files, Spark metadata
+        /// files), in MB.
+        #[arg(long, default_value_t = DEFAULT_MODEL_FILE_MB)]
+        max_model_file_mb: u64,
         /// Input file; repeat to read several files in order as one input.
         #[arg(long = "input", short, required = true)]
         inputs: Vec<PathBuf>,
-        /// Output file (replaced only once scoring succeeds).
+        /// Output file (replaced only once scoring succeeds; a symlink is followed and kept), or
+        /// `-` for standard output; a FIFO or character device is streamed to.
         #[arg(long, short)]
         output: PathBuf,
         /// Input format when the extension does not tell: csv, jsonl, parquet.
@@ -71,6 +76,10 @@ enum Command {
         /// Largest decompressed size of an archived MLeap bundle, in MB.
         #[arg(long, default_value_t = DEFAULT_BUNDLE_MB)]
         max_bundle_mb: u64,
+        /// Largest single model file (MLeap bundle.json/node/model/tree files, Spark metadata
+        /// files), in MB.
+        #[arg(long, default_value_t = DEFAULT_MODEL_FILE_MB)]
+        max_model_file_mb: u64,
         /// Address to listen on.
         #[arg(long, default_value = "0.0.0.0")]
         host: String,
@@ -129,6 +138,10 @@ enum Command {
         /// Largest decompressed size of an archived MLeap bundle, in MB.
         #[arg(long, default_value_t = DEFAULT_BUNDLE_MB)]
         max_bundle_mb: u64,
+        /// Largest single model file (MLeap bundle.json/node/model/tree files, Spark metadata
+        /// files), in MB.
+        #[arg(long, default_value_t = DEFAULT_MODEL_FILE_MB)]
+        max_model_file_mb: u64,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -136,7 +149,14 @@ enum Command {
 }
 
 /// The default `--max-bundle-mb` (2 GiB, [`BundleLimits::default`]).
-const DEFAULT_BUNDLE_MB: u64 = 2048;
+const DEFAULT_BUNDLE_MB: u64 = ember_engine::formats::mleap::files::DEFAULT_MAX_BUNDLE_MB;
+
+/// The default `--max-model-file-mb` (256 MiB, [`BundleLimits::default`]).
+const DEFAULT_MODEL_FILE_MB: u64 = ember_engine::formats::mleap::files::DEFAULT_MAX_FILE_MB;
+
+fn limits(bundle_mb: u64, model_file_mb: u64) -> BundleLimits {
+    BundleLimits::with_max_mb(bundle_mb).with_max_file_mb(model_file_mb)
+}
 
 fn parse_format(s: &str) -> Result<DataFormat, String> {
     DataFormat::parse(s).ok_or_else(|| format!("unknown format '{s}' (csv, jsonl, parquet)"))
@@ -158,6 +178,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve {
             model,
             max_bundle_mb,
+            max_model_file_mb,
             host,
             port,
             max_body_mb,
@@ -197,7 +218,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 coalesce,
                 schema: std::env::var(SCHEMA_ENV).ok(),
                 default_accept: std::env::var(ACCEPT_ENV).ok(),
-                bundle_limits: BundleLimits::with_max_mb(max_bundle_mb),
+                bundle_limits: limits(max_bundle_mb, max_model_file_mb),
                 workers: threads.unwrap_or(0),
                 conn: ConnLimits {
                     header_timeout: Duration::from_secs(header_timeout_secs.max(1)),
@@ -234,9 +255,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Inspect {
             model,
             max_bundle_mb,
+            max_model_file_mb,
             json,
         } => {
-            let p = Pipeline::load_with_limits(&model, BundleLimits::with_max_mb(max_bundle_mb))?;
+            let p = Pipeline::load_with_limits(&model, limits(max_bundle_mb, max_model_file_mb))?;
             if json {
                 println!(
                     "{}",
@@ -250,6 +272,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Score {
             model,
             max_bundle_mb,
+            max_model_file_mb,
             inputs,
             output,
             input_format,
@@ -260,7 +283,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             quiet,
         } => {
             let pipeline =
-                Pipeline::load_with_limits(&model, BundleLimits::with_max_mb(max_bundle_mb))?;
+                Pipeline::load_with_limits(&model, limits(max_bundle_mb, max_model_file_mb))?;
             let mut opts = ScoreOptions::new(inputs, output);
             opts.input_format = input_format;
             opts.output_format = output_format;
@@ -274,6 +297,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .worker_threads(opts.threads.max(1))
                 .enable_all()
                 .build()?;
+            // before any output file exists: a signal removes the partial output and exits
+            // 130 (SIGINT) or 143 (SIGTERM)
+            stop_on_signals(&rt)?;
             let summary = rt.block_on(score(&pipeline, &opts))?;
             eprintln!(
                 "ember: {} -> {}: {summary}",

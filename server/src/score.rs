@@ -3,18 +3,21 @@
 //! The plan is `inputs (one ordered stream, numbered rows) → repartition across cores →
 //! pipeline projections and filters → merge back in row order → writer`. Memory stays bounded
 //! by a few batches per core however large the input, every core scores, and rows come out in
-//! input order. The output is written to a temporary file beside the target and renamed into
-//! place only when everything succeeded.
+//! input order. A file output is written to a temporary file beside the target and renamed into
+//! place only when everything succeeded; the temporary file is removed on any error, panic,
+//! SIGINT or SIGTERM. `-` (standard output), a FIFO or a character device is streamed instead
+//! (see [`OutputTarget`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use datafusion::logical_expr::{ScalarUDF, col, ident};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use ember_engine::io::{
-    DataFormat, Inputs, LineFormat, ROW_COLUMN, RenderLinesUdf, Sink, number_stage_errors,
+    DataFormat, Inputs, LineFormat, ROW_COLUMN, RenderLinesUdf, Sink, SinkOutput,
+    number_stage_errors,
 };
 
 /// Column holding rendered CSV/JSON lines inside the plan.
@@ -103,12 +106,309 @@ impl std::fmt::Display for ScoreSummary {
     }
 }
 
-fn partial_path(output: &Path) -> PathBuf {
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "output".into());
-    output.with_file_name(format!(".{name}.ember-partial-{}", std::process::id()))
+/// Where `--output` sends the scored rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputTarget {
+    /// `-`: standard output, streamed as rows are scored (not atomic).
+    Stdout,
+    /// An existing FIFO or character device (after following symlinks): opened for writing
+    /// and streamed (not atomic); never replaced.
+    Stream(PathBuf),
+    /// A regular file, existing or not (after following symlinks, so a symlink is kept and
+    /// its target replaced): written to a hidden temporary file in the same directory and
+    /// renamed onto this path only once scoring succeeded.
+    Atomic(PathBuf),
+}
+
+/// Symlinks followed at most, as the kernel does (`ELOOP`).
+const MAX_LINKS: usize = 40;
+
+fn output_error(output: &Path, message: impl Into<String>) -> EmberError {
+    EmberError::Data {
+        context: format!("--output {}", output.display()),
+        message: message.into(),
+    }
+}
+
+impl OutputTarget {
+    /// What `output` is: checked before anything is read or written, so a directory or a
+    /// missing parent directory is an error naming `output`, and no temporary file is made.
+    pub fn resolve(output: &Path) -> Result<Self> {
+        if output.as_os_str() == "-" {
+            return Ok(Self::Stdout);
+        }
+        let mut path = output.to_path_buf();
+        for _ in 0..MAX_LINKS {
+            let via = if path == output {
+                String::new()
+            } else {
+                format!(" (the symlink's target {})", path.display())
+            };
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let target = std::fs::read_link(&path).map_err(|e| {
+                        output_error(output, format!("cannot read the symlink{via}: {e}"))
+                    })?;
+                    path = match path.parent() {
+                        Some(dir) if target.is_relative() => dir.join(target),
+                        _ => target,
+                    };
+                }
+                Ok(m) => {
+                    let t = m.file_type();
+                    if t.is_file() {
+                        return Ok(Self::Atomic(path));
+                    }
+                    if is_stream(&t) {
+                        return Ok(Self::Stream(path));
+                    }
+                    return Err(output_error(
+                        output,
+                        format!(
+                            "is {}{via}; --output must be a file path, a FIFO, a character \
+                             device or - (standard output)",
+                            kind_name(&t)
+                        ),
+                    ));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let dir = parent_dir(&path);
+                    return match std::fs::metadata(dir) {
+                        Ok(m) if m.is_dir() => Ok(Self::Atomic(path)),
+                        Ok(_) => Err(output_error(
+                            output,
+                            format!("{} is not a directory{via}", dir.display()),
+                        )),
+                        Err(_) => Err(output_error(
+                            output,
+                            format!("the directory {} does not exist{via}", dir.display()),
+                        )),
+                    };
+                }
+                Err(e) => return Err(output_error(output, format!("{e}{via}"))),
+            }
+        }
+        Err(output_error(
+            output,
+            format!("more than {MAX_LINKS} levels of symlinks"),
+        ))
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn is_stream(t: &std::fs::FileType) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        t.is_fifo() || t.is_char_device()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = t;
+        false
+    }
+}
+
+fn kind_name(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The temporary file of the run in progress, removed when a signal stops the run (see
+/// [`stop_on_signals`]). Set and cleared under its lock, so a signal never misses a file.
+static PARTIAL: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+fn partial_registry() -> std::sync::MutexGuard<'static, Option<PathBuf>> {
+    PARTIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A hidden temporary file beside the output (`.NAME.ember-partial-XXXXXX`), removed when
+/// dropped (an error, a panic) unless renamed onto the output by [`PartialOutput::persist`].
+struct PartialOutput {
+    temp: Option<tempfile::NamedTempFile>,
+}
+
+impl PartialOutput {
+    fn create(target: &Path, output: &Path) -> Result<Self> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "output".into());
+        let prefix = format!(".{name}.ember-partial-");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        {
+            // what File::create gives (0666 less the umask), not tempfile's 0600
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let mut registry = partial_registry();
+        let temp = builder
+            .tempfile_in(parent_dir(target))
+            .map_err(|source| EmberError::Io {
+                path: output.to_path_buf(),
+                source,
+            })?;
+        // replacing a file keeps its permissions
+        if let Ok(m) = std::fs::metadata(target) {
+            let _ = std::fs::set_permissions(temp.path(), m.permissions());
+        }
+        *registry = Some(temp.path().to_path_buf());
+        Ok(Self { temp: Some(temp) })
+    }
+
+    fn file(&self, output: &Path) -> Result<SinkOutput> {
+        let temp = self
+            .temp
+            .as_ref()
+            .ok_or_else(|| output_error(output, "no file"))?;
+        let file = temp
+            .as_file()
+            .try_clone()
+            .map_err(|source| EmberError::Io {
+                path: output.to_path_buf(),
+                source,
+            })?;
+        Ok(Box::new(file))
+    }
+
+    fn persist(mut self, target: &Path, output: &Path) -> Result<()> {
+        let mut registry = partial_registry();
+        if let Some(temp) = self.temp.take() {
+            // on failure the file comes back in the error and is removed as it drops
+            temp.persist(target).map_err(|e| EmberError::Io {
+                path: output.to_path_buf(),
+                source: e.error,
+            })?;
+        }
+        *registry = None;
+        Ok(())
+    }
+}
+
+impl Drop for PartialOutput {
+    fn drop(&mut self) {
+        let mut registry = partial_registry();
+        drop(self.temp.take());
+        *registry = None;
+    }
+}
+
+/// A signal that stops `ember score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGINT (Ctrl-C): exit status 130.
+    Interrupt,
+    /// SIGTERM: exit status 143.
+    Terminate,
+}
+
+impl Stop {
+    /// The shell's exit status for the signal (128 + its number).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Interrupt => 130,
+            Self::Terminate => 143,
+        }
+    }
+
+    /// The signal's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Terminate => "SIGTERM",
+        }
+    }
+}
+
+/// Installs SIGINT and SIGTERM handlers on `rt` (before scoring starts): on either, the
+/// temporary output file of the run in progress is removed and the process exits with 130
+/// (SIGINT) or 143 (SIGTERM). It runs on the runtime's workers, so a scoring thread blocked
+/// writing to a FIFO does not delay it. A streamed output (stdout, a FIFO) keeps what was
+/// written before the signal.
+pub fn stop_on_signals(rt: &tokio::runtime::Runtime) -> std::io::Result<()> {
+    let _enter = rt.enter();
+    #[cfg(unix)]
+    let stop = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        async move {
+            tokio::select! {
+                _ = int.recv() => Stop::Interrupt,
+                _ = term.recv() => Stop::Terminate,
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+        Stop::Interrupt
+    };
+    rt.spawn(async move {
+        let stop = stop.await;
+        let mut registry = partial_registry();
+        let removed = registry.take().map(|p| std::fs::remove_file(p).is_ok());
+        eprintln!(
+            "ember: stopped by {}{}",
+            stop.name(),
+            if removed == Some(true) {
+                "; the partial output was removed"
+            } else {
+                ""
+            }
+        );
+        std::process::exit(stop.exit_code().into());
+    });
+    Ok(())
+}
+
+/// Opens the output for the sink: standard output, the FIFO or device (opened on a blocking
+/// thread, since opening a FIFO waits for a reader), or a temporary file beside the target.
+async fn open_output(
+    target: &OutputTarget,
+    output: &Path,
+) -> Result<(SinkOutput, Option<PartialOutput>)> {
+    match target {
+        OutputTarget::Stdout => Ok((Box::new(std::io::stdout()), None)),
+        OutputTarget::Stream(path) => {
+            let path = path.clone();
+            let opened = tokio::task::spawn_blocking(move || {
+                std::fs::OpenOptions::new().write(true).open(path)
+            })
+            .await
+            .map_err(|e| output_error(output, e.to_string()))?;
+            let file = opened.map_err(|source| EmberError::Io {
+                path: output.to_path_buf(),
+                source,
+            })?;
+            Ok((Box::new(file), None))
+        }
+        OutputTarget::Atomic(path) => {
+            let partial = PartialOutput::create(path, output)?;
+            Ok((partial.file(output)?, Some(partial)))
+        }
+    }
 }
 
 /// Scores `opts.inputs` with `pipeline` into `opts.output`.
@@ -118,6 +418,7 @@ pub async fn score(pipeline: &Pipeline, opts: &ScoreOptions) -> Result<ScoreSumm
         context: "score".into(),
         message: "no input files".into(),
     })?;
+    let target = OutputTarget::resolve(&opts.output)?;
     let in_format = DataFormat::resolve(first, opts.input_format)?;
     let out_format = DataFormat::resolve(&opts.output, opts.output_format)?;
     let inputs = Inputs::open(&opts.inputs, in_format, pipeline, opts.batch_size)?;
@@ -200,9 +501,9 @@ pub async fn score(pipeline: &Pipeline, opts: &ScoreOptions) -> Result<ScoreSumm
         })
     };
 
-    let partial = partial_path(&opts.output);
     let result = async {
-        let mut sink = Sink::create(&partial, out_format, &schema)?;
+        let (out, partial) = open_output(&target, &opts.output).await?;
+        let mut sink = Sink::new(out, out_format, &schema)?;
         let mut stream = df.execute_stream().await?;
         let mut rows_out = 0u64;
         while let Some(batch) = stream.next().await {
@@ -215,28 +516,20 @@ pub async fn score(pipeline: &Pipeline, opts: &ScoreOptions) -> Result<ScoreSumm
             }
         }
         sink.finish()?;
+        if let (Some(partial), OutputTarget::Atomic(path)) = (partial, &target) {
+            partial.persist(path, &opts.output)?;
+        }
         Ok::<u64, EmberError>(rows_out)
     }
     .await;
     ticker.abort();
     bar.finish_and_clear();
-    match result {
-        Ok(rows_out) => {
-            std::fs::rename(&partial, &opts.output).map_err(|source| EmberError::Io {
-                path: opts.output.clone(),
-                source,
-            })?;
-            Ok(ScoreSummary {
-                rows_in: progress.rows.load(Ordering::Relaxed),
-                rows_out,
-                seconds: started.elapsed().as_secs_f64(),
-            })
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(locate_row(ember_engine::error::surface(e), &inputs))
-        }
-    }
+    let rows_out = result.map_err(|e| locate_row(ember_engine::error::surface(e), &inputs))?;
+    Ok(ScoreSummary {
+        rows_in: progress.rows.load(Ordering::Relaxed),
+        rows_out,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// A row a stage rejected, named by its place in the input files (`line 5`, `row 3`, with the

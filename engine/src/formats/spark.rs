@@ -21,7 +21,12 @@ use serde_json::{Map, Value};
 
 use ember_udfs::vector::VectorArray;
 
+use ember_udfs::shown::shown_message;
+
 use crate::error::{EmberError, Result, io_err};
+use crate::formats::local::{ModelDir, file_limit_message};
+use crate::formats::mleap::files::BundleLimits;
+use crate::formats::mleap::value::brief;
 use crate::stage::Stage;
 
 /// Class names of a saved pipeline: Spark's, and PySpark's when it writes a pipeline holding
@@ -45,11 +50,17 @@ pub struct SparkStageDir {
     params: Map<String, Value>,
     defaults: Map<String, Value>,
     meta: Value,
+    /// The model directory every file must resolve into.
+    model: ModelDir,
+    limits: BundleLimits,
 }
 
-/// Reads the single JSON document in `<dir>/metadata/part-*`.
-fn read_metadata(dir: &Path) -> Result<Value> {
+/// Reads the single JSON document in `<dir>/metadata/part-*` (the first non-empty one), each
+/// file checked to be a regular file inside the model directory and bounded by the model-file
+/// limit. The document is parsed straight from the file (JSON Lines: the first value counts).
+fn read_metadata(model: &ModelDir, dir: &Path, limits: BundleLimits) -> Result<Value> {
     let meta_dir = dir.join("metadata");
+    model.dir(&meta_dir)?;
     let mut parts: Vec<PathBuf> = fs::read_dir(&meta_dir)
         .map_err(io_err(&meta_dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -60,11 +71,24 @@ fn read_metadata(dir: &Path) -> Result<Value> {
         })
         .collect();
     parts.sort();
+    let limit = limits.max_file_bytes;
     for p in parts {
-        let text = fs::read_to_string(&p).map_err(io_err(&p))?;
-        if let Some(line) = text.lines().find(|l| !l.trim().is_empty()) {
-            return serde_json::from_str(line)
-                .map_err(|e| EmberError::format(&p, format!("invalid metadata JSON: {e}")));
+        let (mut reader, _) = model.open_limited(&p, limit)?;
+        let first = serde_json::Deserializer::from_reader(&mut reader)
+            .into_iter::<Value>()
+            .next();
+        match first {
+            None => continue,
+            Some(Ok(v)) => return Ok(v),
+            Some(Err(_)) if reader.over() => {
+                return Err(EmberError::format(&p, file_limit_message(limit)));
+            }
+            Some(Err(e)) => {
+                return Err(EmberError::format(
+                    &p,
+                    format!("invalid metadata JSON: {}", shown_message(&e.to_string())),
+                ));
+            }
         }
     }
     Err(EmberError::format(
@@ -74,10 +98,17 @@ fn read_metadata(dir: &Path) -> Result<Value> {
 }
 
 impl SparkStageDir {
-    /// Reads the metadata of the stage saved in `path`.
+    /// Reads the metadata of the stage saved in `path` (a model directory of its own), with the
+    /// default limits.
     pub fn open(path: &Path) -> Result<Self> {
-        let meta = read_metadata(path)?;
-        let field = |name: &str| -> Result<String> {
+        Self::open_in(&ModelDir::new(path)?, path, BundleLimits::default())
+    }
+
+    /// Reads the metadata of the stage saved in `path`, inside the model directory `model`.
+    fn open_in(model: &ModelDir, path: &Path, limits: BundleLimits) -> Result<Self> {
+        model.dir(path)?;
+        let mut meta = read_metadata(model, path, limits)?;
+        let field = |meta: &Value, name: &str| -> Result<String> {
             meta.get(name)
                 .and_then(Value::as_str)
                 .map(str::to_string)
@@ -85,24 +116,27 @@ impl SparkStageDir {
                     EmberError::format(path.join("metadata"), format!("metadata has no '{name}'"))
                 })
         };
-        let map = |name: &str| {
-            meta.get(name)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
+        // moved out, not cloned
+        let mut map = |name: &str| match meta.get_mut(name).map(Value::take) {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
         };
+        let params = map("paramMap");
+        let defaults = map("defaultParamMap");
         Ok(Self {
             path: path.to_path_buf(),
-            class: field("class")?,
-            uid: field("uid")?,
+            class: field(&meta, "class")?,
+            uid: field(&meta, "uid")?,
             spark_version: meta
                 .get("sparkVersion")
                 .and_then(Value::as_str)
                 .unwrap_or("unknown")
                 .to_string(),
-            params: map("paramMap"),
-            defaults: map("defaultParamMap"),
+            params,
+            defaults,
             meta,
+            model: model.clone(),
+            limits,
         })
     }
 
@@ -137,7 +171,9 @@ impl SparkStageDir {
         match self.param(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(self.param_error(name, format!("expected a string, found {v}"))),
+            Some(v) => {
+                Err(self.param_error(name, format!("expected a string, found {}", brief(v))))
+            }
         }
     }
 
@@ -152,7 +188,9 @@ impl SparkStageDir {
         match self.param(name) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(v) => Err(self.param_error(name, format!("expected a boolean, found {v}"))),
+            Some(v) => {
+                Err(self.param_error(name, format!("expected a boolean, found {}", brief(v))))
+            }
         }
     }
 
@@ -160,9 +198,9 @@ impl SparkStageDir {
     pub fn f64(&self, name: &str) -> Result<Option<f64>> {
         match self.param(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => json_f64(v)
-                .map(Some)
-                .ok_or_else(|| self.param_error(name, format!("expected a number, found {v}"))),
+            Some(v) => json_f64(v).map(Some).ok_or_else(|| {
+                self.param_error(name, format!("expected a number, found {}", brief(v)))
+            }),
         }
     }
 
@@ -176,7 +214,9 @@ impl SparkStageDir {
                 .collect::<Option<Vec<_>>>()
                 .map(Some)
                 .ok_or_else(|| self.param_error(name, "expected an array of strings")),
-            Some(v) => Err(self.param_error(name, format!("expected an array, found {v}"))),
+            Some(v) => {
+                Err(self.param_error(name, format!("expected an array, found {}", brief(v))))
+            }
         }
     }
 
@@ -190,7 +230,9 @@ impl SparkStageDir {
                 .collect::<Option<Vec<_>>>()
                 .map(Some)
                 .ok_or_else(|| self.param_error(name, "expected an array of numbers")),
-            Some(v) => Err(self.param_error(name, format!("expected an array, found {v}"))),
+            Some(v) => {
+                Err(self.param_error(name, format!("expected an array, found {}", brief(v))))
+            }
         }
     }
 
@@ -248,6 +290,7 @@ impl SparkStageDir {
     /// `treesMetadata/`), as one batch.
     pub fn data_in(&self, sub: &str) -> Result<RecordBatch> {
         let dir = self.path.join(sub);
+        self.model.dir(&dir)?;
         let mut files: Vec<PathBuf> = fs::read_dir(&dir)
             .map_err(io_err(&dir))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -260,6 +303,8 @@ impl SparkStageDir {
         let mut batches = Vec::new();
         let mut schema = None;
         for f in &files {
+            // a FIFO or device named *.parquet is refused before it is opened
+            self.model.file(f)?;
             let file = fs::File::open(f).map_err(io_err(f))?;
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
                 .map_err(|e| EmberError::format(f, format!("unreadable Parquet: {e}")))?
@@ -541,9 +586,21 @@ pub struct SparkModel {
     pub stages: Vec<Arc<dyn Stage>>,
 }
 
-/// Loads the pipeline (or single model) saved at `path`.
+/// Loads the pipeline (or single model) saved at `path`, with the default limits.
 pub fn load(path: &Path, registry: &[(&'static str, SparkLoader)]) -> Result<SparkModel> {
-    let root = SparkStageDir::open(path)?;
+    load_with_limits(path, BundleLimits::default(), registry)
+}
+
+/// Loads the pipeline (or single model) saved at `path`; each metadata file is bounded by
+/// `limits.max_file_bytes`, and every file read must be a regular file inside `path` (symlinks
+/// are followed only when they resolve inside it).
+pub fn load_with_limits(
+    path: &Path,
+    limits: BundleLimits,
+    registry: &[(&'static str, SparkLoader)],
+) -> Result<SparkModel> {
+    let model = ModelDir::new(path)?;
+    let root = SparkStageDir::open_in(&model, path, limits)?;
     let mut stages = Vec::new();
     load_into(&root, registry, &mut stages)?;
     Ok(SparkModel {
@@ -582,6 +639,7 @@ fn load_into(
     let entries: Vec<String> = if uids.is_empty() {
         Vec::new()
     } else {
+        dir.model.dir(&stages_dir)?;
         fs::read_dir(&stages_dir)
             .map_err(io_err(&stages_dir))?
             .filter_map(|e| {
@@ -602,7 +660,7 @@ fn load_into(
                 format!("no directory for stage {i} ('{uid}'); expected '{i}_{uid}'"),
             ));
         };
-        let stage = SparkStageDir::open(&stages_dir.join(name))?;
+        let stage = SparkStageDir::open_in(&dir.model, &stages_dir.join(name), dir.limits)?;
         if &stage.uid != uid {
             return Err(EmberError::format(
                 &stage.path,

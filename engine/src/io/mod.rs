@@ -7,4 +7,4 @@ pub mod write;
 
 pub use located::{LocatedUdf, number_stage_errors};
 pub use read::{DataFormat, Inputs, ROW_COLUMN, ReadProgress};
-pub use write::{CellWriter, LineFormat, RenderLinesUdf, Sink, spark_schema_json};
+pub use write::{CellWriter, LineFormat, RenderLinesUdf, Sink, SinkOutput, spark_schema_json};

@@ -254,14 +254,17 @@ impl ScalarUDFImpl for RenderLinesUdf {
     }
 }
 
-/// A writer for one output file.
+/// The byte stream a [`Sink`] writes to: a file, a FIFO, standard output.
+pub type SinkOutput = Box<dyn Write + Send>;
+
+/// A writer for one output.
 pub enum Sink {
     /// Parquet.
-    Parquet(Box<ArrowWriter<File>>),
+    Parquet(Box<ArrowWriter<SinkOutput>>),
     /// CSV or JSON lines.
     Lines {
-        /// The file.
-        out: BufWriter<File>,
+        /// The output.
+        out: BufWriter<SinkOutput>,
         /// How rows are rendered when `write` gets columns rather than rendered lines.
         format: LineFormat,
     },
@@ -271,6 +274,12 @@ impl Sink {
     /// Creates `path` for batches of `schema` in `format` (a CSV file gets its header now).
     pub fn create(path: &Path, format: DataFormat, schema: &SchemaRef) -> Result<Self> {
         let file = File::create(path).map_err(io_err(path))?;
+        Self::new(Box::new(file), format, schema)
+    }
+
+    /// A sink writing batches of `schema` in `format` to `file`, which is written only
+    /// sequentially (so it may be a FIFO or standard output); a CSV output gets its header now.
+    pub fn new(file: SinkOutput, format: DataFormat, schema: &SchemaRef) -> Result<Self> {
         Ok(match LineFormat::for_output(format, schema) {
             None => {
                 let mut props = WriterProperties::builder()
@@ -322,7 +331,7 @@ impl Sink {
         }
     }
 
-    /// Flushes and closes the file.
+    /// Flushes and closes the output.
     pub fn finish(self) -> Result<()> {
         match self {
             Sink::Parquet(w) => {
@@ -334,7 +343,7 @@ impl Sink {
     }
 }
 
-fn write_rendered(out: &mut BufWriter<File>, lines: &dyn Array) -> Result<()> {
+fn write_rendered(out: &mut BufWriter<SinkOutput>, lines: &dyn Array) -> Result<()> {
     if lines.data_type() != &DataType::Utf8 {
         return Err(EmberError::Data {
             context: "writing".into(),
@@ -347,7 +356,7 @@ fn write_rendered(out: &mut BufWriter<File>, lines: &dyn Array) -> Result<()> {
     Ok(())
 }
 
-fn write_line(out: &mut BufWriter<File>, line: &str) -> Result<()> {
+fn write_line(out: &mut BufWriter<SinkOutput>, line: &str) -> Result<()> {
     out.write_all(line.as_bytes()).map_err(write_err)?;
     out.write_all(b"\n").map_err(write_err)
 }

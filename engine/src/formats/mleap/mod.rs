@@ -158,9 +158,7 @@ pub struct MleapModel {
 }
 
 fn parse_json(files: &dyn BundleFiles, path: &str) -> Result<Json> {
-    let bytes = files.read(path)?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| EmberError::format(files.describe(path), format!("invalid JSON: {e}")))
+    files.read_json(path)
 }
 
 fn str_field(files: &dyn BundleFiles, path: &str, v: &Json, key: &str) -> Result<String> {
@@ -218,15 +216,18 @@ pub fn read_model(
     format: &str,
 ) -> Result<(String, Attributes)> {
     let model_path = format!("{dir}/model.{}", extension(files, format)?);
-    let model = if format == "json" {
+    let mut model = if format == "json" {
         parse_json(files, &model_path)?
     } else {
         pb::model_to_json(&files.read(&model_path)?)
             .map_err(|m| EmberError::format(files.describe(&model_path), m))?
     };
+    let op = str_field(files, &model_path, &model, "op")?;
+    // moved out, not cloned: a large model's attributes are most of its memory
+    let attributes = model.get_mut("attributes").map(Json::take);
     Ok((
-        str_field(files, &model_path, &model, "op")?,
-        Attributes::from_json(model.get("attributes"))
+        op,
+        Attributes::from_owned(attributes)
             .map_err(|m| EmberError::format(files.describe(&model_path), m))?,
     ))
 }

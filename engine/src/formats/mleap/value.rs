@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use ember_udfs::shown::Shown;
 use serde_json::Value as Json;
 
 /// The attributes of an MLeap model, by name, kept as JSON and read by type on demand (the op
@@ -17,6 +18,17 @@ pub struct Attributes {
 
 type R<T> = std::result::Result<T, String>;
 
+/// A JSON value from a model file as quoted in a message: scalars through [`Shown`], lists and
+/// objects by their size only (a model's value may be megabytes long).
+pub(crate) fn brief(v: &Json) -> String {
+    match v {
+        Json::String(s) => format!("\"{}\"", Shown(s)),
+        Json::Array(a) => format!("a list of {} values", a.len()),
+        Json::Object(m) => format!("an object with {} fields", m.len()),
+        other => Shown(&other.to_string()).to_string(),
+    }
+}
+
 fn f64_of(v: &Json) -> R<f64> {
     match v {
         Json::Null => Ok(f64::NAN),
@@ -27,7 +39,7 @@ fn f64_of(v: &Json) -> R<f64> {
             "-Infinity" | "-Inf" => Ok(f64::NEG_INFINITY),
             _ => Err(format!("'{s}' is not a number")),
         },
-        other => Err(format!("{other} is not a number")),
+        other => Err(format!("{} is not a number", brief(other))),
     }
 }
 
@@ -55,7 +67,24 @@ impl Attributes {
             Some(Json::Object(m)) => Ok(Self {
                 values: m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             }),
-            Some(other) => Err(format!("attributes must be an object, found {other}")),
+            Some(other) => Err(format!(
+                "attributes must be an object, found {}",
+                brief(other)
+            )),
+        }
+    }
+
+    /// [`Attributes::from_json`] taking the `attributes` object by value (no copy).
+    pub fn from_owned(v: Option<Json>) -> R<Self> {
+        match v {
+            None | Some(Json::Null) => Ok(Self::default()),
+            Some(Json::Object(m)) => Ok(Self {
+                values: m.into_iter().collect(),
+            }),
+            Some(other) => Err(format!(
+                "attributes must be an object, found {}",
+                brief(&other)
+            )),
         }
     }
 
@@ -67,7 +96,10 @@ impl Attributes {
     fn get(&self, name: &str) -> R<&serde_json::Map<String, Json>> {
         match self.values.get(name) {
             Some(Json::Object(m)) => Ok(m),
-            Some(other) => Err(format!("expected an attribute value object, found {other}")),
+            Some(other) => Err(format!(
+                "expected an attribute value object, found {}",
+                brief(other)
+            )),
             None => Err("missing".into()),
         }
     }
@@ -85,7 +117,10 @@ impl Attributes {
                         .ok_or_else(|| format!("{v} is not a string"))
                 })
                 .collect(),
-            Some(other) => Err(format!("expected a list of strings, found {other}")),
+            Some(other) => Err(format!(
+                "expected a list of strings, found {}",
+                brief(other)
+            )),
         }
     }
 
@@ -95,7 +130,7 @@ impl Attributes {
         match value_of(m, &["string"])? {
             None => Ok(String::new()),
             Some(Json::String(s)) => Ok(s.clone()),
-            Some(other) => Err(format!("expected a string, found {other}")),
+            Some(other) => Err(format!("expected a string, found {}", brief(other))),
         }
     }
 
@@ -106,7 +141,10 @@ impl Attributes {
         match value_of(m, &["basic_type"])? {
             None => Err("the basic type is undefined".into()),
             Some(Json::String(s)) => Ok(s.clone()),
-            Some(other) => Err(format!("expected a basic type name, found {other}")),
+            Some(other) => Err(format!(
+                "expected a basic type name, found {}",
+                brief(other)
+            )),
         }
     }
 
@@ -134,7 +172,7 @@ impl Attributes {
         match value_of(m, &["boolean"])? {
             None => Ok(false),
             Some(Json::Bool(b)) => Ok(*b),
-            Some(other) => Err(format!("expected a boolean, found {other}")),
+            Some(other) => Err(format!("expected a boolean, found {}", brief(other))),
         }
     }
 
@@ -144,7 +182,10 @@ impl Attributes {
         match value_of(m, &["double", "float"])? {
             None => Ok(Vec::new()),
             Some(Json::Array(a)) => a.iter().map(f64_of).collect(),
-            Some(other) => Err(format!("expected a list of numbers, found {other}")),
+            Some(other) => Err(format!(
+                "expected a list of numbers, found {}",
+                brief(other)
+            )),
         }
     }
 
@@ -157,7 +198,10 @@ impl Attributes {
                 .iter()
                 .map(|v| v.as_i64().ok_or_else(|| format!("{v} is not an integer")))
                 .collect(),
-            Some(other) => Err(format!("expected a list of integers, found {other}")),
+            Some(other) => Err(format!(
+                "expected a list of integers, found {}",
+                brief(other)
+            )),
         }
     }
 
@@ -182,5 +226,25 @@ impl Attributes {
     /// The raw JSON of an attribute (for list-of-objects values such as data shapes).
     pub fn raw(&self, name: &str) -> Option<&Json> {
         self.values.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_typed_attribute_is_quoted_briefly() {
+        // a million-item list where a string list's object was expected
+        let big = Json::Array(vec![Json::from(1.5); 1_000_000]);
+        let attrs = Attributes::from_owned(Some(serde_json::json!({ "labels": big }))).unwrap();
+        let err = attrs.strings("labels").unwrap_err();
+        assert_eq!(
+            err,
+            "expected an attribute value object, found a list of 1000000 values"
+        );
+        let s = Json::String(format!("a\nb{}", "x".repeat(500)));
+        let shown = brief(&s);
+        assert!(shown.starts_with("\"a\\nb") && shown.len() < 200, "{shown}");
     }
 }
