@@ -117,6 +117,7 @@ fn config(model: PathBuf, schema: Option<&str>, accept: Option<&str>) -> ServeCo
         default_accept: accept.map(str::to_string),
         bundle_limits: ember_engine::BundleLimits::default(),
         workers: 2,
+        data_limits: Default::default(),
     }
 }
 
