@@ -10,8 +10,8 @@ use ember_server::score::{ScoreOptions, score};
 use ember_server::serve::contract::{DEFAULT_MAX_SCHEMA_COLUMNS, DataLimits};
 use ember_server::serve::render::{DEFAULT_MAX_DENSE_SIZE, DEFAULT_MAX_RESPONSE_MB, RenderLimits};
 use ember_server::serve::scorer::Coalesce;
-use ember_udfs::vector::DEFAULT_MAX_VECTOR_SIZE;
 use ember_server::serve::{ACCEPT_ENV, SCHEMA_ENV, ServeConfig, Server, shutdown_signal};
+use ember_udfs::vector::DEFAULT_MAX_VECTOR_SIZE;
 
 /// mimalloc: a request allocates a few dozen small Arrow buffers, and glibc's malloc showed as a
 /// fifth of the server's CPU in `perf` (benches/http_side_by_side.sh).

@@ -158,12 +158,7 @@ fn a_small_request_declaring_a_huge_vector_neither_kills_nor_bloats_the_process(
         assert!(body.len() < 400, "the request is small: {}", body.len());
         let r = post(s.addr, "application/json", None, &body);
         assert_eq!(r.status, 400, "size {size}: {}", r.body);
-        for needle in [
-            "column 'demo:a'",
-            size,
-            "16777216",
-            "--max-vector-size",
-        ] {
+        for needle in ["column 'demo:a'", size, "16777216", "--max-vector-size"] {
             assert!(r.body.contains(needle), "'{needle}' not in '{}'", r.body);
         }
         assert!(s.alive());
@@ -178,7 +173,12 @@ fn a_small_request_declaring_a_huge_vector_neither_kills_nor_bloats_the_process(
         (csv.status, csv.body.as_str()),
         (200, "(1000002,[0,1000000,1000001],[1.0,22.1,98.2])")
     );
-    let jsonl = post(s.addr, "application/json", Some("application/jsonlines"), &body);
+    let jsonl = post(
+        s.addr,
+        "application/json",
+        Some("application/jsonlines"),
+        &body,
+    );
     assert_eq!(
         (jsonl.status, jsonl.body.as_str()),
         (
@@ -206,7 +206,10 @@ fn a_small_request_declaring_a_huge_vector_neither_kills_nor_bloats_the_process(
         None,
         &demo_vector_request("(2,[1],[5.0])"),
     );
-    assert_eq!((small.status, small.body.as_str()), (200, "0.0,5.0,22.1,98.2"));
+    assert_eq!(
+        (small.status, small.body.as_str()),
+        (200, "0.0,5.0,22.1,98.2")
+    );
     assert!(s.alive());
 }
 
@@ -264,7 +267,10 @@ fn vector_sizes_never_wrap_and_never_answer_500() {
     );
     assert_eq!(
         (r.status, r.body.as_str()),
-        (200, "(2147483647,[0,2147483645,2147483646],[1.0,22.1,98.2])")
+        (
+            200,
+            "(2147483647,[0,2147483645,2147483646],[1.0,22.1,98.2])"
+        )
     );
     assert!(s.alive());
 }
@@ -328,7 +334,11 @@ fn wide_request_schemas_are_bounded_and_do_not_stall_the_serving_thread() {
         "{}",
         r.body
     );
-    assert!(r.body.len() < 1000, "a short message: {} bytes", r.body.len());
+    assert!(
+        r.body.len() < 1000,
+        "a short message: {} bytes",
+        r.body.len()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "refused in {:?}",
@@ -384,7 +394,11 @@ fn messages_quote_values_short_and_name_the_right_place() {
         r.body.len(),
         &r.body[..r.body.len().min(300)]
     );
-    assert!(r.body.contains(&format!("{} chars in all", huge.len())), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("{} chars in all", huge.len())),
+        "{}",
+        r.body
+    );
 
     // an application/json body over several lines: the bad value is on line 4, in record 2;
     // the message must not point at line 1
@@ -454,7 +468,10 @@ fn an_empty_csv_field_is_null_in_serve_and_score_alike() {
 
     let dir = std::env::temp_dir().join(format!("ember-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (name, row) in [("unquoted", ",med,4,2,big,high"), ("quoted", "\"\",med,4,2,big,high")] {
+    for (name, row) in [
+        ("unquoted", ",med,4,2,big,high"),
+        ("quoted", "\"\",med,4,2,big,high"),
+    ] {
         let input = dir.join(format!("{name}.csv"));
         std::fs::write(
             &input,

@@ -26,8 +26,8 @@ use crate::common::{arrays, for_each_str, is_string_type};
 use crate::java_fmt::{write_java_double, write_java_float};
 use crate::shown::Shown;
 use crate::vector::{
-    SPARK_MAX_VECTOR_SIZE, VectorArray, VectorBuilder, VectorRef, is_vector_type,
-    max_vector_size, vector_data_type, vector_fields,
+    SPARK_MAX_VECTOR_SIZE, VectorArray, VectorBuilder, VectorRef, is_vector_type, max_vector_size,
+    vector_data_type, vector_fields,
 };
 
 const STRICT: CastOptions<'static> = CastOptions {
@@ -224,10 +224,7 @@ pub fn parse_vector_with(
             ));
         }
         Count::Negative => {
-            return Err(format!(
-                "vector size {} is negative",
-                Shown(size.trim())
-            ));
+            return Err(format!("vector size {} is negative", Shown(size.trim())));
         }
         Count::NotInteger => {
             return Err(format!("'{}' is not a vector size", Shown(size.trim())));
@@ -613,7 +610,10 @@ mod tests {
             parse("(2147483647,[2147483646],[1.0])", max),
             Ok((2147483647, vec![2147483646]))
         );
-        assert_eq!(parse("( 3 , [ 0 , 2 ] , [1.0, 2.0] )", 3), Ok((3, vec![0, 2])));
+        assert_eq!(
+            parse("( 3 , [ 0 , 2 ] , [1.0, 2.0] )", 3),
+            Ok((3, vec![0, 2]))
+        );
         assert_eq!(parse("(0,[],[])", 3), Ok((0, vec![])));
         // one over i32::MAX, whatever the configured bound says
         let e = parse("(2147483648,[0],[1.0])", usize::MAX).unwrap_err();
@@ -632,8 +632,16 @@ mod tests {
         );
         assert_eq!(parse("(1000,[999],[1.0])", 1000), Ok((1000, vec![999])));
         // negative sizes and indices
-        assert!(parse("(-5,[0],[1.0])", max).unwrap_err().contains("negative"));
-        assert!(parse("(5,[-1],[1.0])", max).unwrap_err().contains("negative"));
+        assert!(
+            parse("(-5,[0],[1.0])", max)
+                .unwrap_err()
+                .contains("negative")
+        );
+        assert!(
+            parse("(5,[-1],[1.0])", max)
+                .unwrap_err()
+                .contains("negative")
+        );
         // indices out of range: at the size, past i32, past u64
         for idx in ["5", "2147483648", "4294967296", "99999999999999999999999"] {
             let e = parse(&format!("(5,[{idx}],[1.0])"), max).unwrap_err();
@@ -642,10 +650,26 @@ mod tests {
         let e = parse("(2147483647,[2147483647],[1.0])", max).unwrap_err();
         assert!(e.contains("out of range"), "{e}");
         // not integers, out of order, mismatched lengths
-        assert!(parse("(5.0,[1],[1.0])", max).unwrap_err().contains("not a vector size"));
-        assert!(parse("(5,[1.5],[1.0])", max).unwrap_err().contains("not an index"));
-        assert!(parse("(5,[2,1],[1.0,2.0])", max).unwrap_err().contains("increasing"));
-        assert!(parse("(5,[1],[1.0,2.0])", max).unwrap_err().contains("1 indices but 2"));
+        assert!(
+            parse("(5.0,[1],[1.0])", max)
+                .unwrap_err()
+                .contains("not a vector size")
+        );
+        assert!(
+            parse("(5,[1.5],[1.0])", max)
+                .unwrap_err()
+                .contains("not an index")
+        );
+        assert!(
+            parse("(5,[2,1],[1.0,2.0])", max)
+                .unwrap_err()
+                .contains("increasing")
+        );
+        assert!(
+            parse("(5,[1],[1.0,2.0])", max)
+                .unwrap_err()
+                .contains("1 indices but 2")
+        );
         // a long bad token is quoted short
         let long = format!("({},[0],[1.0])", "9".repeat(100_000));
         assert!(parse(&long, max).unwrap_err().len() < 400);

@@ -210,6 +210,9 @@ mod tests {
         let e = m
             .transform(VectorRef::Dense(&wide), &mut VectorBuilder::default())
             .unwrap_err();
-        assert!(e.contains("200030000") && e.contains("--max-vector-size"), "{e}");
+        assert!(
+            e.contains("200030000") && e.contains("--max-vector-size"),
+            "{e}"
+        );
     }
 }

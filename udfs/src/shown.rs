@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        assert_eq!(Shown("a\r\nb\tc\u{1b}[31m").to_string(), "a\\r\\nb\\tc\\u{1b}[31m");
+        assert_eq!(
+            Shown("a\r\nb\tc\u{1b}[31m").to_string(),
+            "a\\r\\nb\\tc\\u{1b}[31m"
+        );
         assert!(!shown_message("x\ny").contains('\n'));
     }
 

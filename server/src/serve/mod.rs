@@ -33,9 +33,7 @@ use bytes::BytesMut;
 use ember_engine::{BundleLimits, Pipeline};
 use http_body_util::BodyExt;
 
-use contract::{
-    Accept, BodyFormat, DataLimits, DataSchema, Prepared, body_format, parse_accept,
-};
+use contract::{Accept, BodyFormat, DataLimits, DataSchema, Prepared, body_format, parse_accept};
 use decode::parse_body;
 use error::ApiError;
 use metrics::Metrics;
@@ -174,9 +172,8 @@ impl AppState {
         })
         .await
         .map_err(|e| ApiError::internal(format!("compiling the request schema: {e}")))?;
-        let prepared = Arc::new(
-            compiled.map_err(|e| ApiError::bad_request(format!("schema: {e}")))?,
-        );
+        let prepared =
+            Arc::new(compiled.map_err(|e| ApiError::bad_request(format!("schema: {e}")))?);
         if let Ok(mut cache) = self.schemas.lock() {
             if cache.len() >= SCHEMA_CACHE {
                 cache.clear();

@@ -324,7 +324,15 @@ mod tests {
     fn one(v: impl FnOnce(&mut VectorBuilder), accept: Accept, limits: RenderLimits) -> String {
         let mut b = VectorBuilder::default();
         v(&mut b);
-        render(&b.finish_array(), None, 1, accept, Structure::Vector, &limits).unwrap()
+        render(
+            &b.finish_array(),
+            None,
+            1,
+            accept,
+            Structure::Vector,
+            &limits,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -354,7 +362,10 @@ mod tests {
             ..RenderLimits::default()
         };
         let sparse = |b: &mut VectorBuilder| b.push_sparse(2147483647, &[0, 5], &[1.0, 1e7]);
-        assert_eq!(one(sparse, Accept::Csv, l), "(2147483647,[0,5],[1.0,1.0E7])");
+        assert_eq!(
+            one(sparse, Accept::Csv, l),
+            "(2147483647,[0,5],[1.0,1.0E7])"
+        );
         assert_eq!(
             one(sparse, Accept::JsonLines, l),
             "{\"features\":{\"size\":2147483647,\"indices\":[0,5],\"values\":[1.0,1.0E7]}}"
