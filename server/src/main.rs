@@ -8,8 +8,11 @@ use ember_engine::io::DataFormat;
 use ember_engine::{BundleLimits, Pipeline};
 use ember_server::score::{ScoreOptions, score, stop_on_signals};
 use ember_server::serve::conn::ConnLimits;
+use ember_server::serve::contract::{DEFAULT_MAX_SCHEMA_COLUMNS, DataLimits};
+use ember_server::serve::render::{DEFAULT_MAX_DENSE_SIZE, DEFAULT_MAX_RESPONSE_MB, RenderLimits};
 use ember_server::serve::scorer::Coalesce;
 use ember_server::serve::{ACCEPT_ENV, SCHEMA_ENV, ServeConfig, Server, shutdown_signal};
+use ember_udfs::vector::DEFAULT_MAX_VECTOR_SIZE;
 use std::time::Duration;
 
 /// mimalloc: a request allocates a few dozen small Arrow buffers, and glibc's malloc showed as a
@@ -65,6 +68,11 @@ enum Command {
         /// Never draw a progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Largest declared size of a vector in Spark's text form (`(size,[indices],[values])`)
+        /// in CSV or JSON input; a larger one fails the run naming the column (at most
+        /// 2147483647, Spark's bound).
+        #[arg(long, default_value_t = DEFAULT_MAX_VECTOR_SIZE)]
+        max_vector_size: usize,
     },
     /// Serve the SageMaker SparkML Serving contract over HTTP (GET /ping, GET
     /// /execution-parameters, POST /invocations, GET /metrics).
@@ -128,6 +136,23 @@ enum Command {
         /// the rest at DEBUG, with a count of them at INFO.
         #[arg(long, env = "EMBER_LOG_REJECTED_PER_SEC", default_value_t = 10)]
         log_rejected_per_sec: u32,
+        /// Largest declared size of a vector in Spark's text form (`(size,[indices],[values])`)
+        /// in a request; a larger one is a 400 naming the column (at most 2147483647, Spark's
+        /// bound).
+        #[arg(long, default_value_t = DEFAULT_MAX_VECTOR_SIZE)]
+        max_vector_size: usize,
+        /// Sparse output vectors up to this size are rendered dense, as the SageMaker container
+        /// renders every vector; larger ones are rendered sparse: `(size,[indices],[values])`,
+        /// or `{"size":..,"indices":[..],"values":[..]}` with application/jsonlines.
+        #[arg(long, default_value_t = DEFAULT_MAX_DENSE_SIZE)]
+        max_dense_output_size: usize,
+        /// Largest answer body in MB; a request whose answer would be longer gets 413.
+        #[arg(long, default_value_t = DEFAULT_MAX_RESPONSE_MB)]
+        max_response_mb: usize,
+        /// Most input columns a schema (a request's or SAGEMAKER_SPARKML_SCHEMA) may declare;
+        /// more is a 400.
+        #[arg(long, default_value_t = DEFAULT_MAX_SCHEMA_COLUMNS)]
+        max_schema_columns: usize,
     },
     /// Describe a model: its stages, the input columns it needs and the columns it produces.
     Inspect {
@@ -192,6 +217,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             max_in_flight,
             shutdown_grace_secs,
             log_rejected_per_sec,
+            max_vector_size,
+            max_dense_output_size,
+            max_response_mb,
+            max_schema_columns,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -228,6 +257,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     max_in_flight: max_in_flight.max(1),
                     shutdown_grace: Duration::from_secs(shutdown_grace_secs),
                     log_rejected_per_sec,
+                },
+                data_limits: DataLimits {
+                    max_schema_columns,
+                    max_vector_size,
+                    render: RenderLimits {
+                        max_dense_size: max_dense_output_size,
+                        max_response_bytes: max_response_mb.saturating_mul(1024 * 1024),
+                    },
                 },
             };
             // this runtime only loads, binds and waits for a signal: each serving thread runs
@@ -281,7 +318,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             batch_size,
             threads,
             quiet,
+            max_vector_size,
         } => {
+            ember_udfs::vector::set_max_vector_size(max_vector_size);
             let pipeline =
                 Pipeline::load_with_limits(&model, limits(max_bundle_mb, max_model_file_mb))?;
             let mut opts = ScoreOptions::new(inputs, output);

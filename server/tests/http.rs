@@ -118,6 +118,7 @@ fn config(model: PathBuf, schema: Option<&str>, accept: Option<&str>) -> ServeCo
         bundle_limits: ember_engine::BundleLimits::default(),
         workers: 2,
         conn: Default::default(),
+        data_limits: Default::default(),
     }
 }
 

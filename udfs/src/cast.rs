@@ -24,8 +24,10 @@ use datafusion::logical_expr::{
 
 use crate::common::{arrays, for_each_str, is_string_type};
 use crate::java_fmt::{write_java_double, write_java_float};
+use crate::shown::Shown;
 use crate::vector::{
-    VectorArray, VectorBuilder, VectorRef, is_vector_type, vector_data_type, vector_fields,
+    SPARK_MAX_VECTOR_SIZE, VectorArray, VectorBuilder, VectorRef, is_vector_type, max_vector_size,
+    vector_data_type, vector_fields,
 };
 
 const STRICT: CastOptions<'static> = CastOptions {
@@ -163,14 +165,29 @@ impl Default for ToVectorUdf {
 }
 
 /// Parses Spark's `Vector.toString` forms: `[1.0,2.0]` (dense) and `(5,[1,3],[7.0,9.0])`
-/// (sparse). Whitespace is allowed around every token.
+/// (sparse). Whitespace is allowed around every token. A sparse size above the process's
+/// [`max_vector_size`] is an error; see [`parse_vector_with`].
 pub fn parse_vector(text: &str, out: &mut VectorBuilder) -> std::result::Result<(), String> {
+    parse_vector_with(text, out, max_vector_size())
+}
+
+/// [`parse_vector`] with an explicit bound on the declared size of a sparse vector.
+///
+/// The size and the indices are read as integers without wrapping: a size above `max_size`
+/// (or above `i32::MAX`, Spark's bound, whatever `max_size` says), a negative size or index,
+/// or an index not below the size is an error naming the value. Nothing is allocated in
+/// proportion to the declared size: the row is stored sparse, as given.
+pub fn parse_vector_with(
+    text: &str,
+    out: &mut VectorBuilder,
+    max_size: usize,
+) -> std::result::Result<(), String> {
     fn numbers<T: std::str::FromStr>(s: &str) -> std::result::Result<Vec<T>, String> {
         let s = s.trim();
         let inner = s
             .strip_prefix('[')
             .and_then(|s| s.strip_suffix(']'))
-            .ok_or_else(|| format!("expected a bracketed list, found '{s}'"))?;
+            .ok_or_else(|| format!("expected a bracketed list, found '{}'", Shown(s)))?;
         if inner.trim().is_empty() {
             return Ok(Vec::new());
         }
@@ -179,10 +196,11 @@ pub fn parse_vector(text: &str, out: &mut VectorBuilder) -> std::result::Result<
             .map(|x| {
                 x.trim()
                     .parse::<T>()
-                    .map_err(|_| format!("'{}' is not a number", x.trim()))
+                    .map_err(|_| format!("'{}' is not a number", Shown(x.trim())))
             })
             .collect()
     }
+    let max_size = max_size.min(SPARK_MAX_VECTOR_SIZE);
     let t = text.trim();
     if t.starts_with('[') {
         let values: Vec<f64> = numbers(t)?;
@@ -196,10 +214,22 @@ pub fn parse_vector(text: &str, out: &mut VectorBuilder) -> std::result::Result<
     let (size, rest) = inner
         .split_once(',')
         .ok_or_else(|| "expected '(size,[indices],[values])'".to_string())?;
-    let size: usize = size
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{}' is not a vector size", size.trim()))?;
+    let size = match parse_count(size.trim()) {
+        Count::Value(n) if n <= max_size as u64 => n as usize,
+        Count::Value(_) | Count::Huge => {
+            return Err(format!(
+                "vector size {} is larger than the largest vector size {max_size} (set with \
+                 --max-vector-size, at most {SPARK_MAX_VECTOR_SIZE})",
+                Shown(size.trim())
+            ));
+        }
+        Count::Negative => {
+            return Err(format!("vector size {} is negative", Shown(size.trim())));
+        }
+        Count::NotInteger => {
+            return Err(format!("'{}' is not a vector size", Shown(size.trim())));
+        }
+    };
     let close = rest
         .find(']')
         .ok_or_else(|| "unterminated index list".to_string())?;
@@ -208,7 +238,38 @@ pub fn parse_vector(text: &str, out: &mut VectorBuilder) -> std::result::Result<
         .trim_start()
         .strip_prefix(',')
         .ok_or_else(|| "expected ',' between indices and values".to_string())?;
-    let indices: Vec<i32> = numbers(idx)?;
+    let idx = idx.trim();
+    let idx = idx
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .ok_or_else(|| format!("expected a bracketed list, found '{}'", Shown(idx)))?;
+    let mut indices: Vec<i32> = Vec::new();
+    if !idx.trim().is_empty() {
+        let mut prev: Option<usize> = None;
+        for x in idx.split(',') {
+            let x = x.trim();
+            let i = match parse_count(x) {
+                // below `size`, which is at most i32::MAX, so it fits an i32
+                Count::Value(i) if i < size as u64 => i as usize,
+                Count::Value(_) | Count::Huge => {
+                    return Err(format!(
+                        "index {} is out of range for size {size}",
+                        Shown(x)
+                    ));
+                }
+                Count::Negative => return Err(format!("index {} is negative", Shown(x))),
+                Count::NotInteger => return Err(format!("'{}' is not an index", Shown(x))),
+            };
+            if prev.is_some_and(|p| i <= p) {
+                return Err(format!(
+                    "indices must be strictly increasing: {i} after {}",
+                    prev.unwrap_or_default()
+                ));
+            }
+            prev = Some(i);
+            indices.push(i as i32);
+        }
+    }
     let values: Vec<f64> = numbers(vals)?;
     if indices.len() != values.len() {
         return Err(format!(
@@ -217,17 +278,38 @@ pub fn parse_vector(text: &str, out: &mut VectorBuilder) -> std::result::Result<
             values.len()
         ));
     }
-    let mut prev = -1i64;
-    for &i in &indices {
-        if i64::from(i) <= prev || i < 0 || i as usize >= size {
-            return Err(format!(
-                "index {i} out of order or out of range for size {size}"
-            ));
-        }
-        prev = i64::from(i);
-    }
     out.push_sparse(size, &indices, &values);
     Ok(())
+}
+
+/// A size or index as text: a non-negative integer, one too large for `u64`, a negative
+/// integer, or not an integer at all.
+enum Count {
+    Value(u64),
+    Huge,
+    Negative,
+    NotInteger,
+}
+
+fn parse_count(s: &str) -> Count {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Count::NotInteger;
+    }
+    if negative {
+        return if digits.bytes().all(|b| b == b'0') {
+            Count::Value(0)
+        } else {
+            Count::Negative
+        };
+    }
+    match digits.parse::<u64>() {
+        Ok(n) => Count::Value(n),
+        Err(_) => Count::Huge,
+    }
 }
 
 fn struct_to_vector(s: &StructArray) -> Result<ArrayRef> {
@@ -327,7 +409,8 @@ impl ScalarUDFImpl for ToVectorUdf {
                         Some(s) if s.trim().is_empty() => b.push_null(),
                         Some(s) => parse_vector(s, &mut b).map_err(|e| {
                             datafusion::common::DataFusionError::Execution(format!(
-                                "row {row}: '{s}' is not a vector: {e}"
+                                "row {row}: '{}' is not a vector: {e}",
+                                Shown(s)
                             ))
                         })?,
                     }
@@ -506,6 +589,99 @@ mod tests {
             VectorArray::try_new(&out).unwrap().value(0).unwrap(),
             Some(VectorRef::Dense(&[3.0]))
         );
+    }
+
+    fn parse(text: &str, max: usize) -> std::result::Result<(usize, Vec<i32>), String> {
+        let mut b = VectorBuilder::default();
+        parse_vector_with(text, &mut b, max)?;
+        let arr = b.finish_array();
+        let v = VectorArray::try_new(&arr).unwrap();
+        match v.value(0).unwrap().unwrap() {
+            VectorRef::Sparse { size, indices, .. } => Ok((size, indices.to_vec())),
+            VectorRef::Dense(d) => Ok((d.len(), Vec::new())),
+        }
+    }
+
+    #[test]
+    fn vector_sizes_parse_without_wrapping() {
+        let max = i32::MAX as usize;
+        // at the bounds: i32::MAX is Spark's largest size, its last index i32::MAX - 1
+        assert_eq!(
+            parse("(2147483647,[2147483646],[1.0])", max),
+            Ok((2147483647, vec![2147483646]))
+        );
+        assert_eq!(
+            parse("( 3 , [ 0 , 2 ] , [1.0, 2.0] )", 3),
+            Ok((3, vec![0, 2]))
+        );
+        assert_eq!(parse("(0,[],[])", 3), Ok((0, vec![])));
+        // one over i32::MAX, whatever the configured bound says
+        let e = parse("(2147483648,[0],[1.0])", usize::MAX).unwrap_err();
+        assert!(e.contains("2147483648") && e.contains("2147483647"), "{e}");
+        // 2^32 + 2 used to wrap to size 2
+        let e = parse("(4294967298,[0],[1.0])", max).unwrap_err();
+        assert!(e.contains("vector size 4294967298 is larger"), "{e}");
+        // beyond u64
+        let e = parse("(99999999999999999999999,[0],[1.0])", max).unwrap_err();
+        assert!(e.contains("is larger"), "{e}");
+        // over the configured bound, which the message names with its flag
+        let e = parse("(1001,[0],[1.0])", 1000).unwrap_err();
+        assert!(
+            e.contains("1001") && e.contains("1000") && e.contains("--max-vector-size"),
+            "{e}"
+        );
+        assert_eq!(parse("(1000,[999],[1.0])", 1000), Ok((1000, vec![999])));
+        // negative sizes and indices
+        assert!(
+            parse("(-5,[0],[1.0])", max)
+                .unwrap_err()
+                .contains("negative")
+        );
+        assert!(
+            parse("(5,[-1],[1.0])", max)
+                .unwrap_err()
+                .contains("negative")
+        );
+        // indices out of range: at the size, past i32, past u64
+        for idx in ["5", "2147483648", "4294967296", "99999999999999999999999"] {
+            let e = parse(&format!("(5,[{idx}],[1.0])"), max).unwrap_err();
+            assert!(e.contains("out of range for size 5"), "{idx}: {e}");
+        }
+        let e = parse("(2147483647,[2147483647],[1.0])", max).unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        // not integers, out of order, mismatched lengths
+        assert!(
+            parse("(5.0,[1],[1.0])", max)
+                .unwrap_err()
+                .contains("not a vector size")
+        );
+        assert!(
+            parse("(5,[1.5],[1.0])", max)
+                .unwrap_err()
+                .contains("not an index")
+        );
+        assert!(
+            parse("(5,[2,1],[1.0,2.0])", max)
+                .unwrap_err()
+                .contains("increasing")
+        );
+        assert!(
+            parse("(5,[1],[1.0,2.0])", max)
+                .unwrap_err()
+                .contains("1 indices but 2")
+        );
+        // a long bad token is quoted short
+        let long = format!("({},[0],[1.0])", "9".repeat(100_000));
+        assert!(parse(&long, max).unwrap_err().len() < 400);
+    }
+
+    #[test]
+    fn a_huge_declared_size_allocates_nothing_for_it() {
+        // stored sparse as given: the value buffer holds the one stored value
+        let mut b = VectorBuilder::default();
+        parse_vector_with("(2147483647,[7],[1.5])", &mut b, i32::MAX as usize).unwrap();
+        let arr = b.finish();
+        assert_eq!(arr.column(3).as_list::<i32>().values().len(), 1);
     }
 
     #[test]

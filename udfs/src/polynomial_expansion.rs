@@ -8,12 +8,13 @@
 //!
 //! # Null Handling
 //! A null vector is an error (Spark's UDF fails on it). An output wider than `i32::MAX` is an
-//! error (Spark's `require`).
+//! error (Spark's `require`), and so is a dense one wider than the process's
+//! [`crate::vector::max_vector_size`] (a dense expansion allocates its whole width).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hash;
 
-use crate::vector::{VectorBuilder, VectorRef};
+use crate::vector::{VectorBuilder, VectorRef, max_vector_size};
 use crate::vector_map::{VectorMap, VectorMapUdf};
 
 /// The expansion degree.
@@ -120,6 +121,15 @@ impl VectorMap for PolynomialExpansion {
             .ok_or_else(|| "requirement failed: the expanded vector is too large".to_string())?;
         match v {
             VectorRef::Dense(values) => {
+                // a dense expansion allocates its whole size: bounded like a declared size
+                let max = max_vector_size();
+                if total - 1 > max {
+                    return Err(format!(
+                        "the expanded vector would have {} elements, more than the largest \
+                         vector size {max} (set with --max-vector-size)",
+                        total - 1
+                    ));
+                }
                 let row = out.dense_row(total - 1);
                 expand_dense(values, values.len() as isize - 1, d, 1.0, row, -1);
             }
@@ -194,5 +204,15 @@ mod tests {
             })
         );
         assert_eq!(poly_size(100_000, 10), None);
+        // 20,000 dense features at degree 2: 200 million outputs, under i32::MAX but over the
+        // default largest vector size, so nothing is allocated
+        let wide = vec![1.0; 20_000];
+        let e = m
+            .transform(VectorRef::Dense(&wide), &mut VectorBuilder::default())
+            .unwrap_err();
+        assert!(
+            e.contains("200030000") && e.contains("--max-vector-size"),
+            "{e}"
+        );
     }
 }

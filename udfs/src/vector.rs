@@ -22,6 +22,35 @@ use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, Int8Type, Int32Type};
 use arrow::error::ArrowError;
 
+/// The default largest declared vector size ember reads: 2^24 = 16,777,216 elements (64 times
+/// the 2^18 default of HashingTF and CountVectorizer; Spark's own bound is `i32::MAX`).
+///
+/// A size in Spark's text form (`(size,[indices],[values])`) costs nothing until something
+/// densifies the vector, so the bound is there to turn a nonsense size into a clear error
+/// before any stage arithmetic sees it. Set it with [`set_max_vector_size`]
+/// (`--max-vector-size` on `ember serve` and `ember score`).
+pub const DEFAULT_MAX_VECTOR_SIZE: usize = 1 << 24;
+
+static MAX_VECTOR_SIZE: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_VECTOR_SIZE);
+
+/// The largest vector size read from text and produced by size-growing stages (assembled
+/// vectors excepted: those are bounded by `i32::MAX` only) in this process; see
+/// [`DEFAULT_MAX_VECTOR_SIZE`].
+pub fn max_vector_size() -> usize {
+    MAX_VECTOR_SIZE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets the process-wide [`max_vector_size`] (clamped to `1..=i32::MAX`, Spark's bound). The
+/// command line sets it once at start-up, from `--max-vector-size`.
+pub fn set_max_vector_size(n: usize) {
+    let n = n.clamp(1, i32::MAX as usize);
+    MAX_VECTOR_SIZE.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The largest size any vector may have: Spark's sizes and indices are `Int`.
+pub const SPARK_MAX_VECTOR_SIZE: usize = i32::MAX as usize;
+
 /// `type` value of a sparse vector row.
 pub const SPARSE: i8 = 0;
 /// `type` value of a dense vector row.
@@ -177,12 +206,20 @@ impl<'a> VectorRef<'a> {
         }
     }
 
-    /// The elements as a new dense `Vec`.
+    /// The elements as a new dense `Vec` of `size()` elements: only for vectors whose size the
+    /// caller has bounded (checked against a model's, or small), never for a size as declared
+    /// by input text.
     pub fn to_dense(&self) -> Vec<f64> {
         let mut out = vec![0.0; self.size()];
         self.write_dense(&mut out);
         out
     }
+}
+
+/// `a + b` as a vector size, or `None` when it overflows or exceeds [`SPARK_MAX_VECTOR_SIZE`]
+/// (Spark's sizes are `Int`): for stages whose output size is a sum of input sizes.
+pub fn checked_size(a: usize, b: usize) -> Option<usize> {
+    a.checked_add(b).filter(|n| *n <= SPARK_MAX_VECTOR_SIZE)
 }
 
 /// A read-only view of a vector column (Spark's VectorUDT struct layout).
@@ -385,11 +422,13 @@ impl VectorBuilder {
         self.dense_row(values.len()).copy_from_slice(values);
     }
 
-    /// Appends a sparse row. `indices` must be strictly increasing and below `size`.
+    /// Appends a sparse row. `indices` must be strictly increasing and below `size`, and `size`
+    /// at most [`SPARK_MAX_VECTOR_SIZE`] (callers check sizes they compute, see
+    /// [`checked_size`]; a larger one is stored as `i32::MAX` rather than wrapped).
     pub fn push_sparse(&mut self, size: usize, indices: &[i32], values: &[f64]) {
         self.ensure_started();
         self.types.push(SPARSE);
-        self.sizes.push(size as i32);
+        self.sizes.push(i32::try_from(size).unwrap_or(i32::MAX));
         self.sparse.push(true);
         self.valid.push(true);
         self.indices.extend_from_slice(indices);

@@ -7,7 +7,8 @@
 //! `skip` the row yields null here and the compiled plan drops it (Spark's `na.drop` on the
 //! input columns: nulls, and NaN in numeric columns). NaN inside a vector is never invalid.
 //! The result is Spark's `Vectors.sparse(n, indices, values).compressed`: sparse when
-//! `1.5 * (nnz + 1) < n`, otherwise dense.
+//! `1.5 * (nnz + 1) < n`, otherwise dense. An assembled size past `i32::MAX` (Spark's bound) is
+//! the row's error, naming the column that overflows it.
 
 use std::sync::Arc;
 
@@ -19,7 +20,10 @@ use datafusion::logical_expr::{
 };
 
 use crate::common::{HandleInvalid, StageRef, arrays, fingerprint, volatility};
-use crate::vector::{VectorArray, VectorBuilder, is_vector_type, vector_data_type};
+use crate::vector::{
+    SPARK_MAX_VECTOR_SIZE, VectorArray, VectorBuilder, checked_size, is_vector_type,
+    vector_data_type,
+};
 
 /// One input of the assembler. Whether it is a number or a vector is decided by the argument's
 /// type when the UDF runs.
@@ -86,6 +90,27 @@ impl VectorAssemblerUdf {
     }
 }
 
+impl VectorAssemblerUdf {
+    /// The row's error when the assembled size would pass Spark's `Int` bound.
+    fn too_large(
+        &self,
+        k: usize,
+        row: usize,
+        at: usize,
+        adding: usize,
+    ) -> datafusion::common::DataFusionError {
+        self.stage.error(
+            &self.inputs[k].column,
+            row,
+            format!(
+                "the assembled vector would have {} elements (size {at} so far plus {adding} \
+                 from this column), more than a vector can hold ({SPARK_MAX_VECTOR_SIZE})",
+                at as u128 + adding as u128
+            ),
+        )
+    }
+}
+
 impl ScalarUDFImpl for VectorAssemblerUdf {
     fn name(&self) -> &str {
         &self.name
@@ -137,7 +162,13 @@ impl ScalarUDFImpl for VectorAssemblerUdf {
             }
         }
         let rows = args.number_rows;
-        let width = self.inputs.iter().map(|i| i.vector_size.unwrap_or(1)).sum();
+        // a capacity hint only: a wide sparse input (a hashed feature space) must not reserve
+        // its declared width per row
+        let width = self
+            .inputs
+            .iter()
+            .fold(0usize, |w, i| w.saturating_add(i.vector_size.unwrap_or(1)))
+            .min(1024);
         let mut out = VectorBuilder::with_capacity(rows, width);
         let mut indices: Vec<i32> = Vec::with_capacity(width);
         let mut values: Vec<f64> = Vec::with_capacity(width);
@@ -160,11 +191,14 @@ impl ScalarUDFImpl for VectorAssemblerUdf {
                                 HandleInvalid::Keep => {}
                             }
                         }
+                        let Some(end) = checked_size(at, 1) else {
+                            return Err(self.too_large(k, row, at, 1));
+                        };
                         if v != 0.0 {
                             indices.push(at as i32);
                             values.push(v);
                         }
-                        at += 1;
+                        at = end;
                         continue;
                     }
                     Arg::Scalar(_) => Some(1),
@@ -173,13 +207,17 @@ impl ScalarUDFImpl for VectorAssemblerUdf {
                         .map_err(|e| self.stage.error(&self.inputs[k].column, row, e.to_string()))?
                     {
                         Some(v) => {
+                            let Some(end) = checked_size(at, v.size()) else {
+                                return Err(self.too_large(k, row, at, v.size()));
+                            };
+                            // every position is below `end` <= i32::MAX
                             v.for_each_active(|i, x| {
                                 if x != 0.0 {
                                     indices.push((at + i) as i32);
                                     values.push(x);
                                 }
                             });
-                            at += v.size();
+                            at = end;
                             continue;
                         }
                         None => self.inputs[k].vector_size,
@@ -204,11 +242,14 @@ impl ScalarUDFImpl for VectorAssemblerUdf {
                          metadata here too)",
                     ));
                 };
+                let Some(end) = checked_size(at, n) else {
+                    return Err(self.too_large(k, row, at, n));
+                };
                 for i in 0..n {
                     indices.push((at + i) as i32);
                     values.push(f64::NAN);
                 }
-                at += n;
+                at = end;
             }
             out.push_compressed(at, &indices, &values);
         }
@@ -267,6 +308,50 @@ mod tests {
         assert!(r2[0].is_nan() && r2[1] == 5.0);
         let r3 = v.value(3).unwrap().unwrap().to_dense();
         assert!(r3[0] == 0.0 && r3[1].is_nan() && r3[2].is_nan());
+    }
+
+    #[test]
+    fn an_assembled_size_past_i32_is_the_rows_error_not_a_wrap() {
+        let inputs = vec![
+            AssemblerInput {
+                column: "v".into(),
+                vector_size: None,
+            },
+            AssemblerInput {
+                column: "a".into(),
+                vector_size: None,
+            },
+        ];
+        let udf = VectorAssemblerUdf::new(
+            "va",
+            StageRef::new("va_1", "VectorAssembler"),
+            inputs,
+            HandleInvalid::Error,
+        );
+        let mut b = VectorBuilder::default();
+        b.push_sparse(i32::MAX as usize - 1, &[0], &[1.0]); // fits with one more element
+        b.push_sparse(i32::MAX as usize, &[0], &[1.0]); // one more passes i32::MAX
+        let args: Vec<ArrayRef> = vec![
+            b.finish_array(),
+            Arc::new(Float64Array::from(vec![2.0, 2.0])),
+        ];
+        let e = invoke(&udf, args.iter().map(|a| a.slice(1, 1)).collect())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("VectorAssembler 'va_1' on column 'a'") && e.contains("2147483648"),
+            "{e}"
+        );
+        let out = invoke(&udf, args.iter().map(|a| a.slice(0, 1)).collect()).unwrap();
+        let v = VectorArray::try_new(&out).unwrap();
+        assert_eq!(
+            v.value(0).unwrap(),
+            Some(VectorRef::Sparse {
+                size: i32::MAX as usize,
+                indices: &[0, i32::MAX - 1],
+                values: &[1.0, 2.0]
+            })
+        );
     }
 
     #[test]

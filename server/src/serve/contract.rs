@@ -5,10 +5,37 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema};
 use ember_engine::{CompiledPipeline, Pipeline};
-use ember_udfs::vector::{is_vector_type, vector_data_type};
+use ember_udfs::shown::{Shown, shown_message};
+use ember_udfs::vector::{DEFAULT_MAX_VECTOR_SIZE, is_vector_type, vector_data_type};
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::render::RenderLimits;
+
+/// The default [`DataLimits::max_schema_columns`] (`--max-schema-columns`).
+pub const DEFAULT_MAX_SCHEMA_COLUMNS: usize = 4096;
+
+/// Bounds on what a request's data may cost (docs/SERVING.md, "Limits").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataLimits {
+    /// Input columns a schema may declare at most (`--max-schema-columns`).
+    pub max_schema_columns: usize,
+    /// The largest declared size of a vector in Spark's text form (`--max-vector-size`); set
+    /// process-wide (`ember_udfs::vector::set_max_vector_size`) when the server loads.
+    pub max_vector_size: usize,
+    /// Rendering bounds (`--max-dense-output-size`, `--max-response-mb`).
+    pub render: RenderLimits,
+}
+
+impl Default for DataLimits {
+    fn default() -> Self {
+        Self {
+            max_schema_columns: DEFAULT_MAX_SCHEMA_COLUMNS,
+            max_vector_size: DEFAULT_MAX_VECTOR_SIZE,
+            render: RenderLimits::default(),
+        }
+    }
+}
 
 /// A request body's format (`Content-Type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,7 +258,8 @@ impl Column {
             format!(
                 "{role} column '{}': unknown type '{}' (expected boolean, byte, short, int, long, \
                  float, double or string)",
-                c.name, c.ty
+                Shown(&c.name),
+                Shown(&c.ty)
             )
         })?;
         let structure = match c.structure.as_deref().unwrap_or("basic") {
@@ -240,15 +268,17 @@ impl Column {
             "array" => Structure::Array,
             other => {
                 return Err(format!(
-                    "{role} column '{}': unknown struct '{other}' (expected basic, vector or array)",
-                    c.name
+                    "{role} column '{}': unknown struct '{}' (expected basic, vector or array)",
+                    Shown(&c.name),
+                    Shown(other)
                 ));
             }
         };
         if structure == Structure::Vector && !ty.is_numeric() {
             return Err(format!(
                 "{role} column '{}': a vector holds numbers, not {}",
-                c.name, c.ty
+                Shown(&c.name),
+                c.ty
             ));
         }
         Ok(Self {
@@ -285,22 +315,42 @@ pub struct Prepared {
 
 impl Prepared {
     /// Parses `json` and compiles `pipeline` for it. Errors say what is wrong with the schema.
-    pub fn new(pipeline: &Pipeline, json: &str) -> Result<Self, String> {
-        let schema: DataSchema =
-            serde_json::from_str(json).map_err(|e| format!("invalid schema JSON: {e}"))?;
-        Self::from_schema(pipeline, &schema)
+    pub fn new(pipeline: &Pipeline, json: &str, max_columns: usize) -> Result<Self, String> {
+        let schema: DataSchema = serde_json::from_str(json)
+            .map_err(|e| format!("invalid schema JSON: {}", shown_message(&e.to_string())))?;
+        Self::from_schema(pipeline, &schema, max_columns)
     }
 
-    /// Compiles `pipeline` for a parsed schema.
-    pub fn from_schema(pipeline: &Pipeline, schema: &DataSchema) -> Result<Self, String> {
+    /// Checks that a schema declares at most `max_columns` input columns (its error names the
+    /// limit and the flag that sets it).
+    pub fn check_size(schema: &DataSchema, max_columns: usize) -> Result<(), String> {
+        if schema.input.len() > max_columns {
+            return Err(format!(
+                "the schema has {} input columns, more than the limit of {max_columns} \
+                 (--max-schema-columns)",
+                schema.input.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Compiles `pipeline` for a parsed schema of at most `max_columns` input columns. The
+    /// cost is linear in the number of columns.
+    pub fn from_schema(
+        pipeline: &Pipeline,
+        schema: &DataSchema,
+        max_columns: usize,
+    ) -> Result<Self, String> {
+        Self::check_size(schema, max_columns)?;
         let input: Vec<Column> = schema
             .input
             .iter()
             .map(|c| Column::from_json(c, "input"))
             .collect::<Result<_, _>>()?;
-        for (i, c) in input.iter().enumerate() {
-            if input[..i].iter().any(|o| o.name == c.name) {
-                return Err(format!("input column '{}' appears twice", c.name));
+        let mut seen = std::collections::HashSet::with_capacity(input.len());
+        for c in &input {
+            if !seen.insert(c.name.as_str()) {
+                return Err(format!("input column '{}' appears twice", Shown(&c.name)));
             }
         }
         let output = Column::from_json(&schema.output, "output")?;
@@ -314,11 +364,11 @@ impl Prepared {
         // pipeline does not produce is an error listing the ones it does)
         let compiled = pipeline
             .compile_for(arrow, &[output.name.as_str()])
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| shown_message(&e.to_string()))?;
         let out_schema = compiled.output_schema();
         let output_index = out_schema
             .index_of(&output.name)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| shown_message(&e.to_string()))?;
         let actual = out_schema.field(output_index).data_type();
         let fits = match output.structure {
             Structure::Basic => {
@@ -342,8 +392,8 @@ impl Prepared {
             };
             return Err(format!(
                 "output column '{}' is {actual}, which does not fit struct '{}'{hint}",
-                output.name,
-                schema.output.structure.as_deref().unwrap_or("basic")
+                Shown(&output.name),
+                Shown(schema.output.structure.as_deref().unwrap_or("basic"))
             ));
         }
         Ok(Self {

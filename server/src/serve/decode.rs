@@ -7,8 +7,12 @@
 //!
 //! Values convert by the schema's type: numbers from JSON numbers or numeric text, booleans
 //! from `true`/`false`, strings as given (a JSON number keeps its text), vectors from a list of
-//! numbers or Spark's text form, arrays from a list. JSON `null` and an empty CSV field in a
-//! non-string column are null. Anything else is an error naming the line, record and column.
+//! numbers or Spark's text form, arrays from a list. JSON `null` is null; an empty CSV field is
+//! null in every column, string columns included, while a quoted empty field (`""`) is the
+//! empty string in a string column (Spark's CSV reader; see docs/SERVING.md). Anything else
+//! is an error naming the line (CSV, JSON lines), record and column; an `application/json`
+//! body is one JSON document, so its errors name the record and column only. Values quoted in
+//! messages go through [`Shown`].
 
 use std::sync::Arc;
 
@@ -19,6 +23,7 @@ use arrow::array::{
 use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{Field, Schema};
 use ember_udfs::cast::parse_vector;
+use ember_udfs::shown::{Shown, shown_message};
 use ember_udfs::vector::VectorBuilder;
 use serde_json::Value as Json;
 
@@ -30,8 +35,9 @@ use super::error::ApiError;
 pub enum Records {
     /// CSV records with their line numbers.
     Csv(CsvRecords),
-    /// JSON `data` lists with their line numbers: each one record, or a list of records
-    /// (decided with the schema, see [`build_batch`]).
+    /// JSON `data` lists with their line numbers (0 for an `application/json` body, whose
+    /// values have no line of their own): each one record, or a list of records (decided with
+    /// the schema, see [`build_batch`]).
     Json(Vec<(usize, Vec<Json>)>),
 }
 
@@ -106,9 +112,10 @@ pub fn parse_body(
     match format {
         BodyFormat::Csv => parse_csv(body).map(|r| (None, r)),
         BodyFormat::Json => {
-            let v: Json = serde_json::from_slice(body)
-                .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?;
-            let (schema, records) = envelope(v, 1)?;
+            let v: Json = serde_json::from_slice(body).map_err(|e| {
+                ApiError::bad_request(format!("invalid JSON: {}", shown_message(&e.to_string())))
+            })?;
+            let (schema, records) = envelope(v, 0)?;
             Ok((schema, Records::Json(records)))
         }
         BodyFormat::JsonLines => {
@@ -123,7 +130,10 @@ pub fn parse_body(
                     continue;
                 }
                 let v: Json = serde_json::from_str(line).map_err(|e| {
-                    ApiError::bad_request(format!("line {line_no}: invalid JSON: {e}"))
+                    ApiError::bad_request(format!(
+                        "line {line_no}: invalid JSON: {}",
+                        shown_message(&e.to_string())
+                    ))
                 })?;
                 let (s, mut r) = envelope(v, line_no)?;
                 match (first, s) {
@@ -161,7 +171,10 @@ fn parse_full_csv(body: &[u8]) -> Result<Records, ApiError> {
     for r in reader.records() {
         let r = r.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            ApiError::bad_request(format!("line {line}: unreadable CSV: {e}"))
+            ApiError::bad_request(format!(
+                "line {line}: unreadable CSV: {}",
+                shown_message(&e.to_string())
+            ))
         })?;
         if r.len() == 1 && r[0].trim().is_empty() {
             continue;
@@ -226,33 +239,53 @@ fn parse_plain_csv(body: &[u8]) -> Option<Result<Records, ApiError>> {
 /// A line's `data` lists, with line numbers.
 type DataLists = Vec<(usize, Vec<Json>)>;
 
+/// Where a message points: `line 3: ` in a JSON-lines body, nothing for an `application/json`
+/// body (line 0), whose values carry no line of their own.
+fn line_prefix(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!("line {line}: ")
+    }
+}
+
+/// A JSON value as quoted in a message (see [`Shown`]).
+fn json_shown(v: &Json) -> String {
+    Shown(&v.to_string()).to_string()
+}
+
 /// `{"schema"?: .., "data": [..]}` → its schema and data.
 fn envelope(v: Json, line: usize) -> Result<(Option<DataSchema>, DataLists), ApiError> {
+    let at = line_prefix(line);
     let Json::Object(mut m) = v else {
         return Err(ApiError::bad_request(format!(
-            "line {line}: expected an object {{\"schema\": .., \"data\": [..]}}"
+            "{at}expected an object {{\"schema\": .., \"data\": [..]}}"
         )));
     };
     if let Some(k) = m.keys().find(|k| *k != "schema" && *k != "data") {
         return Err(ApiError::bad_request(format!(
-            "line {line}: unknown key '{k}' (expected \"schema\" and \"data\")"
+            "{at}unknown key '{}' (expected \"schema\" and \"data\")",
+            Shown(k)
         )));
     }
     let schema = match m.remove("schema") {
         None | Some(Json::Null) => None,
-        Some(s) => Some(
-            serde_json::from_value(s)
-                .map_err(|e| ApiError::bad_request(format!("line {line}: invalid schema: {e}")))?,
-        ),
+        Some(s) => Some(serde_json::from_value(s).map_err(|e| {
+            ApiError::bad_request(format!(
+                "{at}invalid schema: {}",
+                shown_message(&e.to_string())
+            ))
+        })?),
     };
     let data = match m.remove("data") {
         Some(Json::Array(d)) => d,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
-                "line {line}: \"data\" must be a list of values, found {other}"
+                "{at}\"data\" must be a list of values, found {}",
+                json_shown(&other)
             )));
         }
-        None => return Err(ApiError::bad_request(format!("line {line}: no \"data\""))),
+        None => return Err(ApiError::bad_request(format!("{at}no \"data\""))),
     };
     Ok((schema, vec![(line, data)]))
 }
@@ -363,7 +396,7 @@ fn parse_int(s: &str, ty: BasicType) -> Result<i64, String> {
     let t = s.trim();
     let v: i64 = t
         .parse()
-        .map_err(|_| format!("expected {}, got '{s}'", type_name(ty)))?;
+        .map_err(|_| format!("expected {}, got '{}'", type_name(ty), Shown(s)))?;
     let (lo, hi) = match ty {
         BasicType::Byte => (i8::MIN as i64, i8::MAX as i64),
         BasicType::Short => (i16::MIN as i64, i16::MAX as i64),
@@ -379,7 +412,7 @@ fn parse_int(s: &str, ty: BasicType) -> Result<i64, String> {
 fn parse_float(s: &str, ty: BasicType) -> Result<f64, String> {
     s.trim()
         .parse::<f64>()
-        .map_err(|_| format!("expected {}, got '{s}'", type_name(ty)))
+        .map_err(|_| format!("expected {}, got '{}'", type_name(ty), Shown(s)))
 }
 
 fn type_name(ty: BasicType) -> &'static str {
@@ -440,8 +473,12 @@ impl Builder {
         }
     }
 
+    /// Appends a value given as text (a CSV field, or a JSON string for a non-string column).
+    /// An empty field is null whatever the column's type, as Spark's CSV reader reads an empty
+    /// field, quoted (`""`) or not (its `nullValue` and `emptyValue` are both `""`; checked
+    /// with Spark 4.0.1); `ember score`'s CSV reader does the same.
     fn push_text(&mut self, s: &str) -> R {
-        if s.is_empty() && !matches!(self, Builder::String(_)) {
+        if s.is_empty() {
             self.push_null();
             return Ok(());
         }
@@ -453,7 +490,10 @@ impl Builder {
                 } else if t.eq_ignore_ascii_case("false") {
                     b.append_value(false)
                 } else {
-                    return Err(format!("expected a boolean (true or false), got '{s}'"));
+                    return Err(format!(
+                        "expected a boolean (true or false), got '{}'",
+                        Shown(s)
+                    ));
                 }
             }
             Builder::Byte(b) => b.append_value(parse_int(s, BasicType::Byte)? as i8),
@@ -468,7 +508,7 @@ impl Builder {
             })?,
             Builder::Array { .. } => {
                 let v: Json = serde_json::from_str(s)
-                    .map_err(|_| format!("expected an array such as [1,2], got '{s}'"))?;
+                    .map_err(|_| format!("expected an array such as [1,2], got '{}'", Shown(s)))?;
                 self.push_json(&v)?;
             }
         }
@@ -484,7 +524,12 @@ impl Builder {
             Builder::Boolean(b) => match v {
                 Json::Bool(x) => b.append_value(*x),
                 Json::String(s) => return self.push_text(s),
-                other => return Err(format!("expected a boolean (true or false), got {other}")),
+                other => {
+                    return Err(format!(
+                        "expected a boolean (true or false), got {}",
+                        json_shown(other)
+                    ));
+                }
             },
             Builder::Byte(_) | Builder::Short(_) | Builder::Int(_) | Builder::Long(_) => {
                 let ty = match self {
@@ -496,10 +541,19 @@ impl Builder {
                 let n = match v {
                     Json::Number(n) => match n.as_i64() {
                         Some(i) => parse_int(&i.to_string(), ty)?,
-                        None => return Err(format!("expected {}, got {n}", type_name(ty))),
+                        None => {
+                            let n = n.to_string();
+                            return Err(format!("expected {}, got {}", type_name(ty), Shown(&n)));
+                        }
                     },
                     Json::String(s) => parse_int(s, ty)?,
-                    other => return Err(format!("expected {}, got {other}", type_name(ty))),
+                    other => {
+                        return Err(format!(
+                            "expected {}, got {}",
+                            type_name(ty),
+                            json_shown(other)
+                        ));
+                    }
                 };
                 match self {
                     Builder::Byte(b) => b.append_value(n as i8),
@@ -516,9 +570,17 @@ impl Builder {
                     BasicType::Double
                 };
                 let x = match v {
-                    Json::Number(n) => n.as_f64().ok_or_else(|| format!("{n} is not a number"))?,
+                    Json::Number(n) => n
+                        .as_f64()
+                        .ok_or_else(|| format!("{} is not a number", Shown(&n.to_string())))?,
                     Json::String(s) => parse_float(s, ty)?,
-                    other => return Err(format!("expected {}, got {other}", type_name(ty))),
+                    other => {
+                        return Err(format!(
+                            "expected {}, got {}",
+                            type_name(ty),
+                            json_shown(other)
+                        ));
+                    }
                 };
                 match self {
                     Builder::Float(b) => b.append_value(x as f32),
@@ -530,7 +592,7 @@ impl Builder {
                 Json::String(s) => b.append_value(s)?,
                 Json::Number(n) => b.append_value(&n.to_string())?,
                 Json::Bool(x) => b.append_value(if *x { "true" } else { "false" })?,
-                other => return Err(format!("expected a string, got {other}")),
+                other => return Err(format!("expected a string, got {}", json_shown(other))),
             },
             Builder::Vector(b) => match v {
                 Json::Array(items) => {
@@ -539,14 +601,20 @@ impl Builder {
                         *slot = match item {
                             Json::Number(n) => n.as_f64().unwrap_or(f64::NAN),
                             Json::String(s) => parse_float(s, BasicType::Double)?,
-                            other => return Err(format!("a vector holds numbers, got {other}")),
+                            other => {
+                                return Err(format!(
+                                    "a vector holds numbers, got {}",
+                                    json_shown(other)
+                                ));
+                            }
                         };
                     }
                 }
                 Json::String(s) => return self.push_text(s),
                 other => {
                     return Err(format!(
-                        "expected a vector (a list of numbers), got {other}"
+                        "expected a vector (a list of numbers), got {}",
+                        json_shown(other)
                     ));
                 }
             },
@@ -565,7 +633,12 @@ impl Builder {
                     valid.push(true);
                 }
                 Json::String(s) => return self.push_text(s),
-                other => return Err(format!("expected an array (a list), got {other}")),
+                other => {
+                    return Err(format!(
+                        "expected an array (a list), got {}",
+                        json_shown(other)
+                    ));
+                }
             },
         }
         Ok(())
@@ -639,20 +712,38 @@ pub fn build_batches(
         .iter()
         .map(|c| Builder::new(c.ty, c.structure, rows))
         .collect();
+    // "line 2, record 3" (CSV, JSON lines), or "record 3" (an application/json body)
+    let place = |line: usize, record: usize| {
+        if line == 0 {
+            format!("record {record}")
+        } else {
+            format!("line {line}, record {record}")
+        }
+    };
     let arity = |line: usize, record: usize, n: usize| {
+        // the first names only: a wide schema must not make a wide message
+        let mut names = String::new();
+        for c in cols.iter() {
+            if names.len() > 200 {
+                names.push_str(", …");
+                break;
+            }
+            if !names.is_empty() {
+                names.push_str(", ");
+            }
+            let _ = std::fmt::Write::write_fmt(&mut names, format_args!("{}", Shown(&c.name)));
+        }
         ApiError::bad_request(format!(
-            "line {line}, record {record}: {n} values, but the schema has {} input columns ({})",
+            "{}: {n} values, but the schema has {} input columns ({names})",
+            place(line, record),
             cols.len(),
-            cols.iter()
-                .map(|c| c.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
         ))
     };
     let value_err = |line: usize, record: usize, c: &Column, e: String| {
         ApiError::bad_request(format!(
-            "line {line}, record {record}, column '{}': {e}",
-            c.name
+            "{}, column '{}': {e}",
+            place(line, record),
+            Shown(&c.name)
         ))
     };
     for (part, (records, expanded)) in parts.iter().zip(&expanded).enumerate() {

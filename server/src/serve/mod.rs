@@ -36,7 +36,7 @@ use ember_udfs::shown::{Shown, shown_message};
 use http_body_util::BodyExt;
 
 use conn::{Admission, ConnLimits, ConnState, Phase, RateLimit, Throttled, Watched, flags};
-use contract::{Accept, BodyFormat, DataSchema, Prepared, body_format, parse_accept};
+use contract::{Accept, BodyFormat, DataLimits, DataSchema, Prepared, body_format, parse_accept};
 use decode::parse_body;
 use error::ApiError;
 use metrics::Metrics;
@@ -75,6 +75,9 @@ pub struct ServeConfig {
     pub workers: usize,
     /// Connection timeouts and limits, shutdown grace, rejected-request log rate.
     pub conn: ConnLimits,
+    /// Bounds on request data: schema columns, declared vector sizes, rendering and answer
+    /// size (docs/SERVING.md, "Limits" → "Request data").
+    pub data_limits: DataLimits,
 }
 
 /// Everything a request needs, built once at start-up.
@@ -90,6 +93,7 @@ pub struct AppState {
     next_id: AtomicU64,
     limits: ConnLimits,
     rejected_log: RateLimit,
+    data_limits: DataLimits,
 }
 
 /// Request schemas kept compiled at most (beyond that the cache starts over).
@@ -100,6 +104,8 @@ impl AppState {
     /// start-up failures, worded for the operator.
     pub fn load(config: &ServeConfig) -> Result<Arc<Self>, String> {
         let started = Instant::now();
+        // read by every vector parser of this process (request bodies, Spark's text form)
+        ember_udfs::vector::set_max_vector_size(config.data_limits.max_vector_size);
         let pipeline = Pipeline::load_with_limits(&config.model, config.bundle_limits)
             .map_err(|e| format!("cannot load the model at {}: {e}", config.model.display()))?;
         let env_schema = match config
@@ -110,7 +116,8 @@ impl AppState {
         {
             None => None,
             Some(json) => Some(Arc::new(
-                Prepared::new(&pipeline, json).map_err(|e| format!("{SCHEMA_ENV}: {e}"))?,
+                Prepared::new(&pipeline, json, config.data_limits.max_schema_columns)
+                    .map_err(|e| format!("{SCHEMA_ENV}: {e}"))?,
             )),
         };
         let default_accept = parse_accept(config.default_accept.as_deref())
@@ -134,6 +141,7 @@ impl AppState {
             next_id: AtomicU64::new(1),
             limits: config.conn,
             rejected_log: RateLimit::new(config.conn.log_rejected_per_sec),
+            data_limits: config.data_limits,
         }))
     }
 
@@ -147,22 +155,34 @@ impl AppState {
         self.env_schema.is_some()
     }
 
-    fn prepared(&self, schema: Option<DataSchema>) -> Result<Arc<Prepared>, ApiError> {
+    /// The compiled form of a request's schema (or of the default one): from the cache, or
+    /// compiled on the blocking pool, so a large schema never holds up the serving thread's
+    /// other connections (a `/ping` keeps answering meanwhile).
+    async fn prepared(&self, schema: Option<DataSchema>) -> Result<Arc<Prepared>, ApiError> {
         let Some(schema) = schema else {
             return self
                 .env_schema
                 .clone()
                 .ok_or_else(|| ApiError::bad_request(NO_SCHEMA));
         };
+        let max_columns = self.data_limits.max_schema_columns;
+        // before hashing or compiling anything
+        Prepared::check_size(&schema, max_columns)
+            .map_err(|e| ApiError::bad_request(format!("schema: {e}")))?;
         if let Ok(cache) = self.schemas.lock()
             && let Some(p) = cache.get(&schema)
         {
             return Ok(Arc::clone(p));
         }
-        let prepared = Arc::new(
-            Prepared::from_schema(&self.pipeline, &schema)
-                .map_err(|e| ApiError::bad_request(format!("schema: {e}")))?,
-        );
+        let pipeline = self.pipeline.clone(); // the stages are shared, not copied
+        let (schema, compiled) = tokio::task::spawn_blocking(move || {
+            let compiled = Prepared::from_schema(&pipeline, &schema, max_columns);
+            (schema, compiled)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("compiling the request schema: {e}")))?;
+        let prepared =
+            Arc::new(compiled.map_err(|e| ApiError::bad_request(format!("schema: {e}")))?);
         if let Ok(mut cache) = self.schemas.lock() {
             if cache.len() >= SCHEMA_CACHE {
                 cache.clear();
@@ -391,7 +411,7 @@ where
     if format == BodyFormat::Csv && schema.is_none() && state.env_schema.is_none() {
         return Err(ApiError::bad_request(NO_SCHEMA));
     }
-    let prepared = state.prepared(schema)?;
+    let prepared = state.prepared(schema).await?;
     let scored = state.scorer.score(Arc::clone(&prepared), records).await?;
     let text = render::render(
         &scored.column,
@@ -399,6 +419,7 @@ where
         scored.records,
         accept,
         prepared.output.structure,
+        &state.data_limits.render,
     )?;
     let mut response = Response::new(Body::from(text));
     response.headers_mut().insert(

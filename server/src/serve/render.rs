@@ -8,18 +8,50 @@
 //!   format, NaN and infinities as strings).
 //! * with `application/jsonlines;data=text`: `{"source":"<elements joined by a space>"}`.
 //!
+//! A sparse vector whose size is above [`RenderLimits::max_dense_size`] is not densified (the
+//! container's `toDense` would write every zero): it renders as Spark's `Vector.toString`,
+//! `(size,[indices],[values])`, with `text/csv` and `data=text`, and as
+//! `{"features":{"size":n,"indices":[..],"values":[..]}}` with `application/jsonlines`.
+//!
 //! One line per input record, joined by `\n` with no trailing newline (so a single record is
 //! byte-identical to the container's answer). A record a `skip` stage dropped, or a null
-//! output, renders as an empty line.
+//! output, renders as an empty line. An answer longer than [`RenderLimits::max_response_bytes`]
+//! is not finished: it is a 413 naming the limit.
+
+use std::fmt::Write;
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::DataType;
 use ember_engine::io::CellWriter;
 use ember_udfs::java_fmt::write_java_double;
-use ember_udfs::vector::{VectorArray, is_vector_type};
+use ember_udfs::vector::{VectorArray, VectorRef, is_vector_type};
 
 use super::contract::{Accept, Structure};
 use super::error::ApiError;
+
+/// The default [`RenderLimits::max_dense_size`] (`--max-dense-output-size`).
+pub const DEFAULT_MAX_DENSE_SIZE: usize = 65_536;
+/// The default [`RenderLimits::max_response_bytes`] (`--max-response-mb`), in MiB.
+pub const DEFAULT_MAX_RESPONSE_MB: usize = 64;
+
+/// Bounds on what an answer may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderLimits {
+    /// Sparse vectors up to this size render dense, as the container renders every vector;
+    /// larger ones render in a sparse form.
+    pub max_dense_size: usize,
+    /// The longest answer body, in bytes; a longer one is a 413.
+    pub max_response_bytes: usize,
+}
+
+impl Default for RenderLimits {
+    fn default() -> Self {
+        Self {
+            max_dense_size: DEFAULT_MAX_DENSE_SIZE,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_MB * 1024 * 1024,
+        }
+    }
+}
 
 fn json_number(out: &mut String, x: f64) {
     if x.is_finite() {
@@ -35,6 +67,142 @@ fn json_string(out: &mut String, s: &str) {
     out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
 }
 
+fn too_long(limits: &RenderLimits) -> ApiError {
+    ApiError {
+        status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!(
+            "the answer would be longer than the limit of {} bytes (--max-response-mb); send \
+             fewer records per request",
+            limits.max_response_bytes
+        ),
+    }
+}
+
+/// Writes a vector's elements, every one (zeros included), separated by `sep`, each through
+/// `one`; checks the answer's length as it grows.
+fn dense_elements(
+    out: &mut String,
+    v: &VectorRef<'_>,
+    sep: char,
+    one: fn(&mut String, f64),
+    limits: &RenderLimits,
+) -> Result<(), ApiError> {
+    let (ix, vs): (&[i32], &[f64]) = match v {
+        VectorRef::Dense(_) => (&[], &[]),
+        VectorRef::Sparse {
+            indices, values, ..
+        } => (indices, values),
+    };
+    let mut stored = ix.iter().zip(vs);
+    let mut next = stored.next();
+    for i in 0..v.size() {
+        if i > 0 {
+            out.push(sep);
+        }
+        let x = match v {
+            VectorRef::Dense(values) => values[i],
+            VectorRef::Sparse { .. } => match next {
+                Some((ix, x)) if *ix as usize == i => {
+                    next = stored.next();
+                    *x
+                }
+                _ => 0.0,
+            },
+        };
+        one(out, x);
+        if out.len() > limits.max_response_bytes {
+            return Err(too_long(limits));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a sparse vector as Spark's `(size,[indices],[values])`, or as the JSON object
+/// `{"size":n,"indices":[..],"values":[..]}`.
+fn sparse_vector(
+    out: &mut String,
+    size: usize,
+    indices: &[i32],
+    values: &[f64],
+    json: bool,
+    limits: &RenderLimits,
+) -> Result<(), ApiError> {
+    if json {
+        let _ = write!(out, "{{\"size\":{size},\"indices\":[");
+    } else {
+        let _ = write!(out, "({size},[");
+    }
+    for (k, i) in indices.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{i}");
+    }
+    out.push_str(if json { "],\"values\":[" } else { "],[" });
+    for (k, x) in values.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        if json {
+            json_number(out, *x);
+        } else {
+            write_java_double(out, *x);
+        }
+        if out.len() > limits.max_response_bytes {
+            return Err(too_long(limits));
+        }
+    }
+    out.push_str(if json { "]}" } else { "])" });
+    Ok(())
+}
+
+/// Renders one vector for `accept`.
+fn vector(
+    out: &mut String,
+    v: &VectorRef<'_>,
+    accept: Accept,
+    limits: &RenderLimits,
+) -> Result<(), ApiError> {
+    match *v {
+        VectorRef::Sparse {
+            size,
+            indices,
+            values,
+        } if size > limits.max_dense_size => match accept {
+            Accept::Csv => sparse_vector(out, size, indices, values, false, limits),
+            Accept::JsonLines => {
+                out.push_str("{\"features\":");
+                sparse_vector(out, size, indices, values, true, limits)?;
+                out.push('}');
+                Ok(())
+            }
+            // the text holds no character JSON needs escaped
+            Accept::JsonLinesText => {
+                out.push_str("{\"source\":\"");
+                sparse_vector(out, size, indices, values, false, limits)?;
+                out.push_str("\"}");
+                Ok(())
+            }
+        },
+        _ => match accept {
+            Accept::Csv => dense_elements(out, v, ',', write_java_double, limits),
+            Accept::JsonLines => {
+                out.push_str("{\"features\":[");
+                dense_elements(out, v, ',', json_number, limits)?;
+                out.push_str("]}");
+                Ok(())
+            }
+            // Java's number text holds no character JSON needs escaped
+            Accept::JsonLinesText => {
+                out.push_str("{\"source\":\"");
+                dense_elements(out, v, ' ', write_java_double, limits)?;
+                out.push_str("\"}");
+                Ok(())
+            }
+        },
+    }
+}
+
 /// Renders `column` (the output column of a scored batch) for `records` input records, where
 /// `rows` gives the input record of each output row when a stage dropped some.
 pub fn render(
@@ -43,6 +211,7 @@ pub fn render(
     records: usize,
     accept: Accept,
     structure: Structure,
+    limits: &RenderLimits,
 ) -> Result<String, ApiError> {
     let err = |e: ember_engine::EmberError| ApiError::internal(format!("rendering: {e}"));
     let cell = CellWriter::new(column).map_err(err)?;
@@ -51,10 +220,14 @@ pub fn render(
     } else {
         None
     };
-    let mut out = String::with_capacity(records * 16);
+    let mut out = String::with_capacity((records * 16).min(limits.max_response_bytes));
     let mut next = 0usize; // next output row
     let mut element = String::new();
+    let mut line = String::new();
     for record in 0..records {
+        if out.len() > limits.max_response_bytes {
+            return Err(too_long(limits));
+        }
         if record > 0 {
             out.push('\n');
         }
@@ -76,51 +249,158 @@ pub fn render(
             continue;
         }
         // vector or array: the elements
-        let mut texts: Vec<String> = Vec::new();
-        let mut json_items: Vec<String> = Vec::new();
         if let Some(va) = &vectors {
-            let v = va
+            if let Some(v) = va
                 .value(row)
                 .map_err(|e| ApiError::internal(e.to_string()))?
-                .map(|v| v.to_dense())
-                .unwrap_or_default();
-            for x in v {
-                element.clear();
-                write_java_double(&mut element, x);
-                texts.push(element.clone());
-                element.clear();
-                json_number(&mut element, x);
-                json_items.push(element.clone());
+            {
+                vector(&mut out, &v, accept, limits)?;
+            } else {
+                vector(&mut out, &VectorRef::Dense(&[]), accept, limits)?;
             }
-        } else {
-            let items: ArrayRef = match column.data_type() {
-                DataType::List(_) => column.as_list::<i32>().value(row),
-                DataType::LargeList(_) => column.as_list::<i64>().value(row),
-                t => return Err(ApiError::internal(format!("cannot render {t} as a list"))),
-            };
-            let inner = CellWriter::new(&items).map_err(err)?;
-            for i in 0..items.len() {
-                element.clear();
-                inner.text(i, &mut element).map_err(err)?;
-                texts.push(element.clone());
-                element.clear();
-                inner.json(i, &mut element).map_err(err)?;
-                json_items.push(element.clone());
-            }
+            continue;
         }
+        let items: ArrayRef = match column.data_type() {
+            DataType::List(_) => column.as_list::<i32>().value(row),
+            DataType::LargeList(_) => column.as_list::<i64>().value(row),
+            t => return Err(ApiError::internal(format!("cannot render {t} as a list"))),
+        };
+        let inner = CellWriter::new(&items).map_err(err)?;
         match accept {
-            Accept::Csv => out.push_str(&texts.join(",")),
+            Accept::Csv => {
+                for i in 0..items.len() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    inner.text(i, &mut out).map_err(err)?;
+                    if out.len() > limits.max_response_bytes {
+                        return Err(too_long(limits));
+                    }
+                }
+            }
             Accept::JsonLines => {
                 out.push_str("{\"features\":[");
-                out.push_str(&json_items.join(","));
+                for i in 0..items.len() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    inner.json(i, &mut out).map_err(err)?;
+                    if out.len() > limits.max_response_bytes {
+                        return Err(too_long(limits));
+                    }
+                }
                 out.push_str("]}");
             }
             Accept::JsonLinesText => {
+                line.clear();
+                for i in 0..items.len() {
+                    if i > 0 {
+                        line.push(' ');
+                    }
+                    element.clear();
+                    inner.text(i, &mut element).map_err(err)?;
+                    line.push_str(&element);
+                    if out.len() + line.len() > limits.max_response_bytes {
+                        return Err(too_long(limits));
+                    }
+                }
                 out.push_str("{\"source\":");
-                json_string(&mut out, &texts.join(" "));
+                json_string(&mut out, &line);
                 out.push('}');
             }
         }
     }
+    if out.len() > limits.max_response_bytes {
+        return Err(too_long(limits));
+    }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ember_udfs::vector::VectorBuilder;
+
+    fn one(v: impl FnOnce(&mut VectorBuilder), accept: Accept, limits: RenderLimits) -> String {
+        let mut b = VectorBuilder::default();
+        v(&mut b);
+        render(
+            &b.finish_array(),
+            None,
+            1,
+            accept,
+            Structure::Vector,
+            &limits,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn small_sparse_vectors_render_dense_as_the_container_does() {
+        let l = RenderLimits::default();
+        let sparse = |b: &mut VectorBuilder| b.push_sparse(4, &[1, 3], &[7.0, -0.5]);
+        assert_eq!(one(sparse, Accept::Csv, l), "0.0,7.0,0.0,-0.5");
+        assert_eq!(
+            one(sparse, Accept::JsonLines, l),
+            "{\"features\":[0.0,7.0,0.0,-0.5]}"
+        );
+        assert_eq!(
+            one(sparse, Accept::JsonLinesText, l),
+            "{\"source\":\"0.0 7.0 0.0 -0.5\"}"
+        );
+        let dense = |b: &mut VectorBuilder| b.push_dense(&[1.0, f64::NAN]);
+        assert_eq!(
+            one(dense, Accept::JsonLines, l),
+            "{\"features\":[1.0,\"NaN\"]}"
+        );
+    }
+
+    #[test]
+    fn large_sparse_vectors_stay_sparse() {
+        let l = RenderLimits {
+            max_dense_size: 3,
+            ..RenderLimits::default()
+        };
+        let sparse = |b: &mut VectorBuilder| b.push_sparse(2147483647, &[0, 5], &[1.0, 1e7]);
+        assert_eq!(
+            one(sparse, Accept::Csv, l),
+            "(2147483647,[0,5],[1.0,1.0E7])"
+        );
+        assert_eq!(
+            one(sparse, Accept::JsonLines, l),
+            "{\"features\":{\"size\":2147483647,\"indices\":[0,5],\"values\":[1.0,1.0E7]}}"
+        );
+        assert_eq!(
+            one(sparse, Accept::JsonLinesText, l),
+            "{\"source\":\"(2147483647,[0,5],[1.0,1.0E7])\"}"
+        );
+        // at the limit: still dense
+        let at = |b: &mut VectorBuilder| b.push_sparse(3, &[2], &[1.0]);
+        assert_eq!(one(at, Accept::Csv, l), "0.0,0.0,1.0");
+    }
+
+    #[test]
+    fn answers_over_the_limit_are_413() {
+        let l = RenderLimits {
+            max_dense_size: 1 << 20,
+            max_response_bytes: 1000,
+        };
+        let mut b = VectorBuilder::default();
+        b.push_sparse(1 << 20, &[0], &[1.0]);
+        let e = render(
+            &b.finish_array(),
+            None,
+            1,
+            Accept::Csv,
+            Structure::Vector,
+            &l,
+        )
+        .unwrap_err();
+        assert_eq!(e.status.as_u16(), 413);
+        assert!(
+            e.message.contains("1000 bytes") && e.message.contains("--max-response-mb"),
+            "{}",
+            e.message
+        );
+    }
 }
