@@ -274,17 +274,45 @@ fn load_bundle(files: &dyn BundleFiles) {
     }
 }
 
-/// A scratch directory for this process, on tmpfs when there is one.
+/// A scratch directory for this thread, `ember-fuzz-<pid>-<n>` on tmpfs when there is one.
+/// Targets remove what they write after each run; the first scratch directory a process makes
+/// also removes those of processes that are gone (AFL forks a process per batch of runs).
 fn scratch() -> &'static Path {
     thread_local! {
-        static DIR: &'static tempfile::TempDir = Box::leak(Box::new(
-            tempfile::Builder::new()
-                .prefix("ember-fuzz-")
-                .tempdir_in(if Path::new("/dev/shm").is_dir() { "/dev/shm".into() } else { std::env::temp_dir() })
-                .expect("a scratch directory"),
-        ));
+        static DIR: &'static Path = Box::leak(make_scratch().into_boxed_path());
     }
-    DIR.with(|d| d.path())
+    DIR.with(|d| *d)
+}
+
+fn make_scratch() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = if Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    if n == 0
+        && let Ok(entries) = std::fs::read_dir(&base)
+    {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("ember-fuzz-")
+                .and_then(|r| r.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(pid) = pid
+                && pid != std::process::id()
+                && !Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = base.join(format!("ember-fuzz-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
 }
 
 /// An MLeap bundle. The input is, by its first bytes: a zip archive (`PK`, read in memory by
@@ -322,6 +350,7 @@ pub fn mleap(data: &[u8]) {
             Ok(b) => load_bundle(b.as_ref()),
             Err(e) => load_error("open_bundle", &e),
         }
+        let _ = std::fs::remove_file(&path);
     }
 }
 
@@ -355,7 +384,9 @@ pub fn spark(data: &[u8]) {
         }
         std::fs::write(&path, content).expect("writing a scratch file");
     }
-    match spark_format::load(&root, &spark_registry()) {
+    let loaded = spark_format::load(&root, &spark_registry());
+    let _ = std::fs::remove_dir_all(&root);
+    match loaded {
         Ok(model) => compile(&model.uid, model.stages),
         Err(e) => load_error("spark::load", &e),
     }

@@ -22,7 +22,7 @@ fn inputs(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     };
     let mut out: Vec<(PathBuf, Vec<u8>)> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n == "README.md"))
+        .filter(|p| p.is_file() && p.file_name().is_none_or(|n| n != "README.md"))
         .map(|p| {
             let bytes = std::fs::read(&p).expect("a readable corpus file");
             (p, bytes)
