@@ -165,6 +165,12 @@ pub const KNOWN: &[Known] = &[
         note: "issue #11 defect 2: parse_vector wraps sizes over i32::MAX (helper A, udfs/src/cast.rs)",
     },
     Known {
+        target: "vector",
+        message: "out of order or out of range for size",
+        note: "issue #11 defect 2: parse_vector checks indices against the unwrapped size, then \
+               stores the wrapped one (helper A, udfs/src/cast.rs)",
+    },
+    Known {
         target: "body",
         message: "negative size",
         note: "issue #11 defect 2: a wrapped vector size answers 500 (helper A)",
