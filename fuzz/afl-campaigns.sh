@@ -13,6 +13,7 @@ export CARGO_TARGET_DIR="${AFL_TARGET_DIR:-$PWD/target-afl}"
 export CARGO_PROFILE_DEV_OPT_LEVEL="${OPT_LEVEL:-1}"
 nice -n 19 cargo afl build -p ember-fuzz --features afl --bin ember-afl
 OUT="${OUT:-$CARGO_TARGET_DIR/campaigns}"
+mkdir -p "$OUT"
 EXECS="${EXECS:-10000000}"
 MAX_SECONDS="${MAX_SECONDS:-36000}"
 for t in ${TARGETS:-vector schema body mleap spark}; do
