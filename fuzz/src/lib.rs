@@ -118,7 +118,14 @@ pub fn models() -> &'static [Model] {
             .expect("examples/car-evaluation/model loads");
         let demo = Pipeline::load(root.join("tests/fixtures/mleap-upstream/demo.zip"))
             .expect("demo.zip loads");
-        let prepare = |p: &Pipeline, s: &str| Prepared::new(p, s).expect("fixed schema prepares");
+        let prepare = |p: &Pipeline, s: &str| {
+            Prepared::new(
+                p,
+                s,
+                ember_server::serve::contract::DEFAULT_MAX_SCHEMA_COLUMNS,
+            )
+            .expect("fixed schema prepares")
+        };
         vec![
             Model {
                 name: "car-evaluation",

@@ -25,6 +25,7 @@ use crate::{bounded_message, files, models};
 const LIMITS: BundleLimits = BundleLimits {
     max_entries: 1_000,
     max_total_bytes: 64 << 20,
+    max_file_bytes: 16 << 20,
 };
 
 /// A client's mistake must be a 4xx with a bounded message.
@@ -56,8 +57,12 @@ fn prepared_for(model: usize, schema: DataSchema) -> Result<Arc<Prepared>, ApiEr
         return Ok(p);
     }
     let p = Arc::new(
-        Prepared::from_schema(&models()[model].pipeline, &key.1)
-            .map_err(|e| ApiError::bad_request(format!("schema: {e}")))?,
+        Prepared::from_schema(
+            &models()[model].pipeline,
+            &key.1,
+            ember_server::serve::contract::DEFAULT_MAX_SCHEMA_COLUMNS,
+        )
+        .map_err(|e| ApiError::bad_request(format!("schema: {e}")))?,
     );
     PREPARED.with(|c| {
         let mut c = c.borrow_mut();
@@ -129,6 +134,7 @@ pub fn body(data: &[u8]) {
         batch.num_rows(),
         accept,
         prepared.output.structure,
+        &ember_server::serve::render::RenderLimits::default(),
     ) {
         Ok(t) => t,
         Err(e) => return client_error("render", &e),
@@ -222,7 +228,11 @@ pub fn schema(data: &[u8]) {
         return;
     };
     for (i, model) in models().iter().enumerate().take(2) {
-        let p = match Prepared::new(&model.pipeline, text) {
+        let p = match Prepared::new(
+            &model.pipeline,
+            text,
+            ember_server::serve::contract::DEFAULT_MAX_SCHEMA_COLUMNS,
+        ) {
             Ok(p) => p,
             Err(m) => {
                 bounded_message("Prepared::new", &m);
