@@ -195,10 +195,12 @@ pub fn vector(data: &[u8]) {
         }
     } else {
         let inner = &t[1..t.len() - 1];
+        // Java's Integer.parseInt, which Spark uses, reads "-0" and "-00" as 0
         let declared: usize = inner
             .split(',')
             .next()
-            .and_then(|s| s.trim().parse().ok())
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .and_then(|n| usize::try_from(n).ok())
             .expect("parse_vector accepted the size");
         assert_eq!(v.size(), declared, "sparse size of {}", Shown(t));
         let VectorRef::Sparse {
