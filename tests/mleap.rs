@@ -1,5 +1,5 @@
 //! MLeap bundles: the public bundles in tests/fixtures/mleap-upstream (copied from
-//! ../shared/fixtures/mleap; its README is the provenance) in every packaging (zip, exploded
+//! the shared material's MLeap fixtures; its README is the provenance) in every packaging (zip, exploded
 //! directory, SageMaker's model.tar.gz) and both encodings (JSON, protobuf), with the outputs
 //! MLeap's own tests assert; MLeap's own parity bundles of the tree, numeric and extension ops;
 //! hostile archives; a property test of the bundle reader.
