@@ -161,43 +161,6 @@ pub struct Known {
 
 /// Failures known on this branch's base (issue #11), see [`Known`].
 pub const KNOWN: &[Known] = &[
-    Known {
-        target: "vector",
-        message: "negative size",
-        note: "issue #11 defect 2: parse_vector wraps sizes over i32::MAX (helper A, udfs/src/cast.rs)",
-    },
-    Known {
-        target: "vector",
-        message: "sparse size of",
-        note: "issue #11 defect 2: parse_vector wraps sizes over i32::MAX (helper A, udfs/src/cast.rs)",
-    },
-    Known {
-        target: "vector",
-        message: "out of order or out of range for size",
-        note: "issue #11 defect 2: parse_vector checks indices against the unwrapped size, then \
-               stores the wrapped one (helper A, udfs/src/cast.rs)",
-    },
-    Known {
-        target: "body",
-        message: "negative size",
-        note: "issue #11 defect 2: a wrapped vector size answers 500 (helper A)",
-    },
-    Known {
-        target: "body",
-        message: "-byte error message",
-        note: "issue #11 defect 9/4: decode/contract messages echo values whole (helper A)",
-    },
-    Known {
-        target: "vector",
-        message: "-byte error message",
-        note: "issue #11 defect 9/4: parse_vector messages echo the text whole (helper A)",
-    },
-    Known {
-        target: "spark",
-        message: "column start and length should not be negative",
-        note: "found by this fuzzer: a corrupt Parquet data file panics inside the parquet crate \
-               (SparkStageDir::data_in, engine/src/formats/spark.rs; helper C / lead)",
-    },
 ];
 
 /// The known failure a panic message of `target` matches, if any.

@@ -16,12 +16,14 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, RecordBatch, RecordBatchReader};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Float64Type, Int8Type, Int32Type};
+use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::metadata::ParquetMetaData;
 use serde_json::{Map, Value};
 
 use ember_udfs::vector::VectorArray;
 
-use ember_udfs::shown::shown_message;
+use ember_udfs::shown::{Shown, shown_message};
 
 use crate::error::{EmberError, Result, io_err};
 use crate::formats::local::{ModelDir, file_limit_message};
@@ -303,11 +305,15 @@ impl SparkStageDir {
         let mut batches = Vec::new();
         let mut schema = None;
         for f in &files {
-            // a FIFO or device named *.parquet is refused before it is opened
-            self.model.file(f)?;
-            let file = fs::File::open(f).map_err(io_err(f))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| EmberError::format(f, format!("unreadable Parquet: {e}")))?
+            // a FIFO or device named *.parquet is refused before it is opened, and a file over
+            // the per-file limit before it is read
+            let limit = self.limits.max_file_bytes;
+            let bytes = Bytes::from(self.model.read(f, limit)?);
+            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+                .map_err(|e| EmberError::format(f, format!("unreadable Parquet: {e}")))?;
+            check_parquet_layout(builder.metadata(), bytes.len() as u64, limit)
+                .map_err(|m| EmberError::format(f, format!("unreadable Parquet: {m}")))?;
+            let reader = builder
                 .build()
                 .map_err(|e| EmberError::format(f, format!("unreadable Parquet: {e}")))?;
             schema.get_or_insert_with(|| reader.schema());
@@ -322,6 +328,44 @@ impl SparkStageDir {
         }
         Ok(batch)
     }
+}
+
+/// Checks a Parquet footer's column chunks before any is read: offsets and sizes non-negative,
+/// each chunk inside the file, and no chunk declaring more than `limit` bytes decompressed.
+/// The parquet crate asserts the first (a panic on a corrupt footer) and trusts the others.
+fn check_parquet_layout(
+    meta: &ParquetMetaData,
+    file_len: u64,
+    limit: u64,
+) -> std::result::Result<(), String> {
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        for c in group.columns() {
+            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+            let (len, raw) = (c.compressed_size(), c.uncompressed_size());
+            let name = c.column_path().string();
+            let name = Shown(&name);
+            if start < 0 || len < 0 || raw < 0 {
+                return Err(format!(
+                    "row group {g}, column {name}: negative offset or size in the footer \
+                     (start {start}, length {len}, uncompressed {raw})"
+                ));
+            }
+            if (start as u64).saturating_add(len as u64) > file_len {
+                return Err(format!(
+                    "row group {g}, column {name}: bytes {start}..{} are past the end of the \
+                     {file_len}-byte file",
+                    start as u64 + len as u64
+                ));
+            }
+            if raw as u64 > limit {
+                return Err(format!(
+                    "row group {g}, column {name}: declares {raw} bytes uncompressed, over the \
+                     {limit}-byte per-file limit (--max-model-file-mb)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn json_f64(v: &Value) -> Option<f64> {
