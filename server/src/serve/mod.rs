@@ -312,9 +312,13 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for HttpServ
                 Ok(track(&worker, route, &method, id, started, response))
             })
         } else {
+            // no other route reads a body: one that is sent is left unread, so the connection
+            // closes after the answer, and the answer says so
+            let unread_body = !hyper::body::Body::is_end_stream(req.body());
             let routed = tower_service::Service::call(&mut self.router.clone(), req.map(Body::new));
             Box::pin(async move {
                 let response = match routed.await {
+                    Ok(r) if unread_body => closing(r),
                     Ok(r) => r,
                     Err(never) => match never {},
                 };
