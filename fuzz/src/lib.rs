@@ -160,8 +160,7 @@ pub struct Known {
 }
 
 /// Failures known on this branch's base (issue #11), see [`Known`].
-pub const KNOWN: &[Known] = &[
-];
+pub const KNOWN: &[Known] = &[];
 
 /// The known failure a panic message of `target` matches, if any.
 pub fn known(target: &str, message: &str) -> Option<&'static Known> {

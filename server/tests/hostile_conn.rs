@@ -486,6 +486,30 @@ fn an_answer_given_before_the_body_is_read_says_connection_close() {
 }
 
 #[test]
+fn a_body_sent_to_a_route_that_reads_none_gets_connection_close_on_404_and_405() {
+    // the body is left unread, so hyper closes the connection after the answer: say so
+    let s = Serve::start(&[]);
+    for (method, path, code) in [("POST", "/nope", 404), ("PUT", "/ping", 405)] {
+        let mut c = connect(s.addr);
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\nhello"
+        );
+        c.write_all(req.as_bytes()).unwrap();
+        let (r, closed) = read_to_close(&mut c);
+        assert_eq!(status(&r), code, "{r}");
+        assert_eq!(header(&r, "connection"), Some("close"), "{r}");
+        assert!(closed, "{method} {path}: the connection stayed open");
+    }
+    // without a body the connection is kept
+    let mut c = connect(s.addr);
+    c.write_all(b"GET /nope HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut c);
+    assert_eq!(status(&r), 404, "{r}");
+    assert_eq!(header(&r, "connection"), None, "{r}");
+}
+
+#[test]
 fn a_request_head_over_64_kib_is_answered_431() {
     let s = Serve::start(&[]);
     for (size, expected) in [(60_000, 200), (100_000, 431)] {
