@@ -5,6 +5,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use ember_udfs::binarizer::{Binarizer as Threshold, BinarizerUdf, BinarizerVectorUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -12,6 +13,11 @@ use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, Stag
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.Binarizer";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, Binarizer::from_spark).mleap("binarizer", Binarizer::from_mleap),
+];
 
 /// A Binarizer: one threshold per `input → output` column pair.
 #[derive(Debug)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::HandleInvalid;
 use ember_udfs::bucketizer::BucketizerUdf;
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -12,6 +13,11 @@ use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.Bucketizer";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, Bucketizer::from_spark).mleap("bucketizer", Bucketizer::from_mleap),
+];
 
 /// A Bucketizer: one list of splits per `input → output` column pair.
 #[derive(Debug)]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ember_udfs::count_vectorizer::CountVectorizer;
 
 use super::text::{TextStage, mleap_single, spark_single};
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -13,6 +14,11 @@ use crate::stage::{ColumnType, Stage};
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.CountVectorizerModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, from_spark).mleap("count_vectorizer", from_mleap),
+];
 
 fn stage(uid: &str, columns: Vec<(String, String)>, m: CountVectorizer) -> Arc<dyn Stage> {
     let params = vec![

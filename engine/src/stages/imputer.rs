@@ -11,6 +11,7 @@ use std::sync::Arc;
 use datafusion::logical_expr::cast;
 use ember_udfs::imputer::{Imputation, ImputerUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -18,6 +19,11 @@ use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.ImputerModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, Imputer::from_spark).mleap("imputer", Imputer::from_mleap),
+];
 
 /// A fitted imputer.
 #[derive(Debug)]

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use ember_udfs::linear_regression::{LinearModel, LinearRegressionUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -11,6 +12,11 @@ use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.regression.LinearRegressionModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, LinearRegression::from_spark).mleap("linear_regression", LinearRegression::from_mleap),
+];
 
 /// A fitted linear regression.
 #[derive(Debug)]

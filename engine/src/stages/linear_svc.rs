@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ember_udfs::linear_svc::{LinearSvm, SvmDecision};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -18,6 +19,12 @@ pub const CLASS: &str = "org.apache.spark.ml.classification.LinearSVCModel";
 
 /// mleap-spark-extension's class behind MLeap's `support_vector_machine` op.
 pub const MLEAP_SVM_CLASS: &str = "org.apache.spark.ml.mleap.classification.SVMModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, LinearSvc::from_spark).mleap("linear_svc", LinearSvc::from_mleap_linear_svc),
+    StageDecl::mleap_only(MLEAP_SVM_CLASS, "support_vector_machine", LinearSvc::from_mleap_svm),
+];
 
 /// A fitted linear SVM.
 #[derive(Debug)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::classifier::ProbabilisticClassifier;
 use ember_udfs::logistic_regression::LogisticRegression as Model;
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -14,6 +15,11 @@ use crate::stages::classifier::spark_thresholds;
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.classification.LogisticRegressionModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, LogisticRegression::from_spark).mleap("logistic_regression", LogisticRegression::from_mleap),
+];
 
 /// A fitted logistic regression.
 #[derive(Debug)]

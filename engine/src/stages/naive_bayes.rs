@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::naive_bayes::{ModelType, NaiveBayes as Model};
 
 use super::classifier::ClassifierColumns;
+use crate::stages::StageDecl;
 use crate::error::{EmberError, Result};
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -12,6 +13,11 @@ use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.classification.NaiveBayesModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, NaiveBayes::from_spark).mleap("naive_bayes", NaiveBayes::from_mleap),
+];
 
 /// A fitted naive Bayes classifier.
 #[derive(Debug)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::HandleInvalid;
 use ember_udfs::one_hot_encoder::{OneHotColumn, OneHotEncoderUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -12,6 +13,11 @@ use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, Stag
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.OneHotEncoderModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, OneHotEncoder::from_spark).mleap("one_hot_encoder", OneHotEncoder::from_mleap),
+];
 
 /// A fitted OneHotEncoder.
 #[derive(Debug)]

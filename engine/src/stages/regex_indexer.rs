@@ -4,12 +4,18 @@ use std::sync::Arc;
 
 use ember_udfs::regex_indexer::{RegexIndex, RegexIndexerUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// MLeap's name for the transformer (it has no Spark class).
 pub const CLASS: &str = "ml.combust.mleap.runtime.transformer.feature.RegexIndexer";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "regex_indexer", RegexIndexer::from_mleap),
+];
 
 /// A regex → index lookup.
 #[derive(Debug)]

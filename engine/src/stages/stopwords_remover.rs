@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::stopwords_remover::StopWordsRemover;
 
 use super::text::TextStage;
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -12,6 +13,11 @@ use crate::stage::{ColumnType, Stage};
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.StopWordsRemover";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, from_spark).mleap("stopwords_remover", from_mleap),
+];
 
 fn stage(uid: &str, columns: Vec<(String, String)>, m: StopWordsRemover) -> Arc<dyn Stage> {
     let params = vec![

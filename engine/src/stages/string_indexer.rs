@@ -6,6 +6,7 @@ use datafusion::logical_expr::col;
 use ember_udfs::HandleInvalid;
 use ember_udfs::string_indexer::{StringIndex, StringIndexerUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -13,6 +14,11 @@ use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, Stag
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.StringIndexerModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, StringIndexer::from_spark).mleap("string_indexer", StringIndexer::from_mleap),
+];
 
 /// A fitted StringIndexer: one label list per input column.
 #[derive(Debug)]

@@ -23,25 +23,106 @@ use ember_udfs::tree::{
 use serde_json::Value as Json;
 
 use crate::error::Result;
+use crate::stages::StageDecl;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode, read_model, read_tree};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 use crate::stages::classifier::{ClassifierColumns, mleap_thresholds, spark_thresholds};
 
-/// `DecisionTreeClassificationModel`.
-pub const DT_CLASSIFIER: &str =
-    "org.apache.spark.ml.classification.DecisionTreeClassificationModel";
-/// `RandomForestClassificationModel`.
-pub const RF_CLASSIFIER: &str =
-    "org.apache.spark.ml.classification.RandomForestClassificationModel";
-/// `GBTClassificationModel`.
-pub const GBT_CLASSIFIER: &str = "org.apache.spark.ml.classification.GBTClassificationModel";
-/// `DecisionTreeRegressionModel`.
-pub const DT_REGRESSOR: &str = "org.apache.spark.ml.regression.DecisionTreeRegressionModel";
-/// `RandomForestRegressionModel`.
-pub const RF_REGRESSOR: &str = "org.apache.spark.ml.regression.RandomForestRegressionModel";
-/// `GBTRegressionModel`.
-pub const GBT_REGRESSOR: &str = "org.apache.spark.ml.regression.GBTRegressionModel";
+/// One tree class: its Spark class, its MLeap op, the ensemble kind and the output shape.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeClass {
+    /// Spark's class name.
+    pub class: &'static str,
+    /// MLeap's op name.
+    pub op: &'static str,
+    /// Single tree, forest or boosted.
+    pub kind: Ensemble,
+    /// A classifier (probabilistic columns) rather than a regressor (one prediction).
+    pub classifier: bool,
+}
+
+/// The six tree classes.
+pub const TREE_CLASSES: [TreeClass; 6] = [
+    TreeClass {
+        class: "org.apache.spark.ml.classification.DecisionTreeClassificationModel",
+        op: "decision_tree_classifier",
+        kind: Ensemble::Single,
+        classifier: true,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.classification.RandomForestClassificationModel",
+        op: "random_forest_classifier",
+        kind: Ensemble::Forest,
+        classifier: true,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.classification.GBTClassificationModel",
+        op: "gbt_classifier",
+        kind: Ensemble::Boosted,
+        classifier: true,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.regression.DecisionTreeRegressionModel",
+        op: "decision_tree_regression",
+        kind: Ensemble::Single,
+        classifier: false,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.regression.RandomForestRegressionModel",
+        op: "random_forest_regression",
+        kind: Ensemble::Forest,
+        classifier: false,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.regression.GBTRegressionModel",
+        op: "gbt_regression",
+        kind: Ensemble::Boosted,
+        classifier: false,
+    },
+];
+
+const fn decl(t: TreeClass) -> StageDecl {
+    StageDecl::spark(t.class, from_spark).mleap(t.op, from_mleap)
+}
+
+/// What loads this module's stages: every tree class, through one loader per format.
+pub const DECL: &[StageDecl] = &[
+    decl(TREE_CLASSES[0]),
+    decl(TREE_CLASSES[1]),
+    decl(TREE_CLASSES[2]),
+    decl(TREE_CLASSES[3]),
+    decl(TREE_CLASSES[4]),
+    decl(TREE_CLASSES[5]),
+];
+
+fn tree_class(found: impl Fn(&TreeClass) -> bool) -> Option<TreeClass> {
+    TREE_CLASSES.iter().copied().find(found)
+}
+
+/// Loads any Spark-saved tree model (the class in its metadata picks the kind).
+pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
+    let t = tree_class(|t| t.class == dir.class)
+        .ok_or_else(|| dir.param_error("class", "not a tree model class"))?;
+    if t.classifier {
+        TreeClassifierStage::from_spark(dir, t.class, t.kind)
+    } else {
+        TreeRegressorStage::from_spark(dir, t.class, t.kind)
+    }
+}
+
+/// Loads any MLeap tree op: `num_features`, and `tree.json` (single trees) or `trees` +
+/// `tree_weights` with one `treeN/` per member (ensembles); classifiers also `num_classes`
+/// (GBT: 2 when absent) and `thresholds`?, with class counts in the leaves.
+pub fn from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+    let t = tree_class(|t| t.op == node.op)
+        .ok_or_else(|| node.error("op", "not a tree op"))?;
+    if t.classifier {
+        TreeClassifierStage::from_mleap(node, files, t.class, t.kind)
+    } else {
+        TreeRegressorStage::from_mleap(node, files, t.class, t.kind)
+    }
+}
 
 fn kind_name(kind: Ensemble) -> &'static str {
     match kind {
@@ -519,38 +600,11 @@ impl TreeClassifierStage {
         )))
     }
 
-    /// Loads a Spark-saved `DecisionTreeClassificationModel`.
-    pub fn dt_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, DT_CLASSIFIER, Ensemble::Single)
-    }
 
-    /// Loads a Spark-saved `RandomForestClassificationModel`.
-    pub fn rf_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, RF_CLASSIFIER, Ensemble::Forest)
-    }
 
-    /// Loads a Spark-saved `GBTClassificationModel`.
-    pub fn gbt_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, GBT_CLASSIFIER, Ensemble::Boosted)
-    }
 
-    /// Loads MLeap's `decision_tree_classifier` op (`num_features`, `num_classes`,
-    /// `thresholds`?, `tree.json` with class counts in the leaves).
-    pub fn dt_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, DT_CLASSIFIER, Ensemble::Single)
-    }
 
-    /// Loads MLeap's `random_forest_classifier` op (`num_features`, `num_classes`, `trees`,
-    /// `tree_weights`, `thresholds`?, one `treeN/` per member).
-    pub fn rf_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, RF_CLASSIFIER, Ensemble::Forest)
-    }
 
-    /// Loads MLeap's `gbt_classifier` op (`num_features`, `trees`, `tree_weights`,
-    /// `thresholds`?, one regression tree per `treeN/`).
-    pub fn gbt_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, GBT_CLASSIFIER, Ensemble::Boosted)
-    }
 }
 
 impl Stage for TreeClassifierStage {
@@ -663,37 +717,11 @@ impl TreeRegressorStage {
         )))
     }
 
-    /// Loads a Spark-saved `DecisionTreeRegressionModel`.
-    pub fn dt_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, DT_REGRESSOR, Ensemble::Single)
-    }
 
-    /// Loads a Spark-saved `RandomForestRegressionModel`.
-    pub fn rf_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, RF_REGRESSOR, Ensemble::Forest)
-    }
 
-    /// Loads a Spark-saved `GBTRegressionModel`.
-    pub fn gbt_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, GBT_REGRESSOR, Ensemble::Boosted)
-    }
 
-    /// Loads MLeap's `decision_tree_regression` op (`num_features`, `tree.json`).
-    pub fn dt_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, DT_REGRESSOR, Ensemble::Single)
-    }
 
-    /// Loads MLeap's `random_forest_regression` op (`num_features`, `trees`, `tree_weights`,
-    /// one `treeN/` per member).
-    pub fn rf_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, RF_REGRESSOR, Ensemble::Forest)
-    }
 
-    /// Loads MLeap's `gbt_regression` op (`num_features`, `trees`, `tree_weights`, one
-    /// `treeN/` per member).
-    pub fn gbt_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, GBT_REGRESSOR, Ensemble::Boosted)
-    }
 }
 
 impl Stage for TreeRegressorStage {
