@@ -7,6 +7,7 @@ use ember_udfs::hashing_tf::{HashVersion, HashingTf};
 use super::text::{TextStage, mleap_single, spark_int, spark_single};
 use crate::stages::StageDecl;
 use crate::error::Result;
+use crate::stages::multi_column::ColumnPairs;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnType, Stage};
@@ -19,7 +20,7 @@ pub const DECL: &[StageDecl] = &[
     StageDecl::spark(CLASS, from_spark).mleap("hashing_term_frequency", from_mleap),
 ];
 
-fn stage(uid: &str, columns: Vec<(String, String)>, m: HashingTf) -> Arc<dyn Stage> {
+fn stage(uid: &str, columns: ColumnPairs, m: HashingTf) -> Arc<dyn Stage> {
     let params = vec![
         ("numFeatures", m.num_features.to_string()),
         ("binary", m.binary.to_string()),

@@ -6,12 +6,14 @@
 //! `scripts/gen_spark_fixtures.py`; its row in the README's stage table.
 
 pub mod classifier;
+pub mod multi_column;
+pub mod regressor;
 pub mod text;
 pub mod vector_map;
 
 use ember_udfs::HandleInvalid;
 
-use crate::error::Result;
+use crate::error::{EmberError, Result};
 use crate::formats::mleap::{Attributes, MleapLoader, MleapNode};
 use crate::formats::spark::{SparkLoader, SparkStageDir};
 
@@ -125,6 +127,47 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
 /// the `pipeline` op is built in).
 pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
     declarations().filter_map(|d| d.mleap).collect()
+}
+
+/// The stage a loader is reading, as its load errors name it: the uid, and the class as the
+/// model file names it (Spark's class name, or `MLeap op <op>`). Both front ends build the
+/// stage through the same constructor, which reports every param error through this.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The stage's uid (Spark's uid, MLeap's node name).
+    pub uid: String,
+    /// Spark's class name or `MLeap op <op>`.
+    pub class: String,
+}
+
+impl Origin {
+    /// A param error about this stage.
+    pub fn error(&self, param: &str, message: impl Into<String>) -> EmberError {
+        EmberError::Param {
+            uid: self.uid.clone(),
+            class: self.class.clone(),
+            param: param.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<&SparkStageDir> for Origin {
+    fn from(dir: &SparkStageDir) -> Self {
+        Self {
+            uid: dir.uid.clone(),
+            class: dir.class.clone(),
+        }
+    }
+}
+
+impl From<&MleapNode> for Origin {
+    fn from(node: &MleapNode) -> Self {
+        Self {
+            uid: node.name.clone(),
+            class: format!("MLeap op {}", node.op),
+        }
+    }
 }
 
 /// MLeap's `handle_invalid` attribute (absent or `{}` means `error`), restricted to the values

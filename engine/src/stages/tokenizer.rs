@@ -8,6 +8,7 @@ use ember_udfs::tokenizer::RegexTokenizer;
 use super::text::{TextStage, mleap_single, spark_int, spark_single};
 use crate::stages::StageDecl;
 use crate::error::Result;
+use crate::stages::multi_column::ColumnPairs;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnType, Stage};
@@ -26,7 +27,7 @@ pub const DECL: &[StageDecl] = &[
 fn stage(
     uid: &str,
     class: &'static str,
-    columns: Vec<(String, String)>,
+    columns: ColumnPairs,
     t: RegexTokenizer,
 ) -> Arc<dyn Stage> {
     let params = if class == CLASS {
