@@ -14,8 +14,8 @@ pub mod vector_map;
 use ember_udfs::HandleInvalid;
 
 use crate::error::{EmberError, Result};
-use crate::formats::mleap::{Attributes, MleapLoader, MleapNode};
-use crate::formats::spark::{SparkLoader, SparkStageDir};
+use crate::formats::mleap::{Attributes, MleapLoad, MleapLoader, MleapNestedLoader, MleapNode};
+use crate::formats::spark::{SparkLoad, SparkLoader, SparkNestedLoader, SparkStageDir};
 
 /// How one class is loaded: the class its stages report, the loader of a Spark-saved
 /// directory of that class, and the MLeap op that loads onto the same stage. Every stage module
@@ -27,33 +27,50 @@ pub struct StageDecl {
     pub class: &'static str,
     /// The loader of a Spark directory whose metadata names `class` (`None` for MLeap-only
     /// ops).
-    pub spark: Option<SparkLoader>,
+    pub spark: Option<SparkLoad>,
     /// The MLeap op loading onto the same stage, and its loader.
-    pub mleap: Option<(&'static str, MleapLoader)>,
+    pub mleap: Option<(&'static str, MleapLoad)>,
 }
 
 impl StageDecl {
-    /// A Spark class loaded by `load`.
+    /// A Spark class loaded by `load` into one stage.
     pub const fn spark(class: &'static str, load: SparkLoader) -> Self {
         Self {
             class,
-            spark: Some(load),
+            spark: Some(SparkLoad::One(load)),
             mleap: None,
         }
     }
 
-    /// An MLeap op with no Spark class; its stages report `class`.
+    /// A Spark class loaded by `load` into several stages (possibly from nested model
+    /// directories: [`SparkStageDir::load_nested`]).
+    pub const fn spark_many(class: &'static str, load: SparkNestedLoader) -> Self {
+        Self {
+            class,
+            spark: Some(SparkLoad::Many(load)),
+            mleap: None,
+        }
+    }
+
+    /// An MLeap op with no Spark class, loaded into one stage reporting `class`.
     pub const fn mleap_only(class: &'static str, op: &'static str, load: MleapLoader) -> Self {
         Self {
             class,
             spark: None,
-            mleap: Some((op, load)),
+            mleap: Some((op, MleapLoad::One(load))),
         }
     }
 
     /// With the MLeap op `op` loading onto the same stage.
     pub const fn mleap(mut self, op: &'static str, load: MleapLoader) -> Self {
-        self.mleap = Some((op, load));
+        self.mleap = Some((op, MleapLoad::One(load)));
+        self
+    }
+
+    /// With the MLeap op `op` loading into several stages (possibly from nested nodes:
+    /// [`crate::formats::mleap::load_nested`]).
+    pub const fn mleap_many(mut self, op: &'static str, load: MleapNestedLoader) -> Self {
+        self.mleap = Some((op, MleapLoad::Many(load)));
         self
     }
 
@@ -117,7 +134,7 @@ pub fn declarations() -> impl Iterator<Item = &'static StageDecl> {
 
 /// Spark class name → loader, for every declared class with a Spark loader (what
 /// [`crate::formats::spark::load`] takes).
-pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
+pub fn spark_registry() -> Vec<(&'static str, SparkLoad)> {
     declarations()
         .filter_map(|d| d.spark.map(|l| (d.class, l)))
         .collect()
@@ -125,7 +142,7 @@ pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
 
 /// MLeap op name → loader, for every declared op (what [`crate::formats::mleap::load`] takes;
 /// the `pipeline` op is built in).
-pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
+pub fn mleap_registry() -> Vec<(&'static str, MleapLoad)> {
     declarations().filter_map(|d| d.mleap).collect()
 }
 
