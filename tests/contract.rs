@@ -14,7 +14,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::Float64Type;
+use arrow::array::{Float64Array, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use datafusion::functions::unicode::expr_fn::character_length;
+use datafusion::logical_expr::cast;
+use datafusion::prelude::SessionContext;
 use ember::formats::mleap::{self, BundleFiles, MleapNode, MleapRegistry, files::open_bundle};
 use ember::formats::spark::{self, SparkLoad, SparkRegistry, SparkStageDir};
 use ember::stages::{mleap_registry, spark_registry};
@@ -59,6 +63,53 @@ impl Stage for Copy {
             self.output.clone(),
             ctx.double(&self.input)?,
         )]))
+    }
+}
+
+/// Reads several columns of different kinds: `a` and `b` of any type (a number counts as
+/// itself, a string as its length), `x` a double; writes `a + b + x`.
+#[derive(Debug)]
+struct Mixed;
+
+impl Stage for Mixed {
+    fn uid(&self) -> &str {
+        "Mixed_1"
+    }
+
+    fn class(&self) -> &'static str {
+        "test.ember.Mixed"
+    }
+
+    fn inputs(&self) -> Vec<ColumnSpec> {
+        vec![
+            ColumnSpec::new("a", ColumnType::Any),
+            ColumnSpec::new("b", ColumnType::Any),
+            ColumnSpec::new("x", ColumnType::Double),
+        ]
+    }
+
+    fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
+        vec![ColumnSpec::new("sum", ColumnType::Double)]
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        vec![]
+    }
+
+    fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
+        let mut sum = ctx.double("x")?;
+        for name in ["a", "b"] {
+            let (e, t) = ctx.column(name)?;
+            let value = if t.is_numeric() {
+                cast(ctx.numeric(name)?, DataType::Float64)
+            } else if matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) {
+                cast(character_length(e), DataType::Float64)
+            } else {
+                return Err(ctx.error(name, format!("unsupported type {t}")));
+            };
+            sum = sum + value;
+        }
+        Ok(StagePlan::columns(vec![("sum".into(), sum)]))
     }
 }
 
@@ -205,4 +256,72 @@ fn an_mleap_loader_returns_several_stages_from_nested_nodes() {
     registry.push(("test_wrapper", mleap::MleapLoad::Many(wrapper_from_mleap)));
     let model = mleap::load(files.as_ref(), &registry).unwrap();
     check_si_keep_with_copy(model.stages);
+}
+
+// ------------------------------------------------------------------------------------------
+// a stage reading several columns of different kinds
+
+#[tokio::test]
+async fn a_stage_reads_several_columns_of_different_kinds() {
+    let pipeline = Pipeline::from_stages("mixed", vec![Arc::new(Mixed)]);
+    let kinds: Vec<(String, ColumnType)> = pipeline
+        .input_columns()
+        .into_iter()
+        .map(|c| (c.name, c.ty))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("a".to_string(), ColumnType::Any),
+            ("b".to_string(), ColumnType::Any),
+            ("x".to_string(), ColumnType::Double)
+        ]
+    );
+    // CSV holds no types: `any` columns stay text, as Spark's CSV source reads them
+    let header = ["a", "b", "x"].map(String::from);
+    let csv = pipeline.read_schema(&header).unwrap();
+    let types: Vec<&DataType> = csv.fields().iter().map(|f| f.data_type()).collect();
+    assert_eq!(
+        types,
+        [&DataType::Utf8, &DataType::Utf8, &DataType::Float64]
+    );
+
+    // typed input (Parquet, JSON): each `any` column keeps its type and the stage decides
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("a", DataType::Int64, true),
+        Field::new("b", DataType::Utf8, true),
+        Field::new("x", DataType::Float64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(Int64Array::from(vec![Some(1), Some(10), None])),
+            Arc::new(StringArray::from(vec![Some("abc"), Some(""), Some("z")])),
+            Arc::new(Float64Array::from(vec![0.5, 1.5, 2.5])),
+        ],
+    )
+    .unwrap();
+    let expected = vec![Some(4.5), Some(11.5), None];
+    let compiled = pipeline.compile(Arc::clone(&schema)).unwrap();
+    assert_eq!(f64s(&compiled.evaluate(&batch).unwrap(), "sum"), expected);
+    let only = pipeline.compile_for(Arc::clone(&schema), &["sum"]).unwrap();
+    assert_eq!(f64s(&only.evaluate(&batch).unwrap(), "sum"), expected);
+    let ctx = SessionContext::new();
+    let df = pipeline
+        .transform(ctx.read_batch(batch.clone()).unwrap())
+        .unwrap();
+    let planned = df.collect().await.unwrap();
+    assert_eq!(f64s(&planned[0], "sum"), expected);
+
+    // a type the stage does not take is a compile error naming the stage and column
+    let bad = Schema::new(vec![
+        Field::new("a", DataType::Boolean, true),
+        Field::new("b", DataType::Utf8, true),
+        Field::new("x", DataType::Float64, true),
+    ]);
+    let e = pipeline.compile(Arc::new(bad)).unwrap_err().to_string();
+    assert!(
+        e.contains("Mixed_1") && e.contains("'a'") && e.contains("unsupported type Boolean"),
+        "{e}"
+    );
 }

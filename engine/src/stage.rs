@@ -45,6 +45,10 @@ pub enum ColumnType {
     /// A map from strings to values of one type (Spark's `map<string, V>`; Arrow `Map` with
     /// Spark's Parquet field names). CSV cannot hold it.
     Map(MapValueType),
+    /// Any type: the stage decides from the column's actual type (FeatureHasher hashes strings
+    /// and booleans as categories and numbers as values). CSV columns are untyped text, as
+    /// Spark's CSV source reads them without a schema; JSON and Parquet keep their types.
+    Any,
 }
 
 impl ColumnType {
@@ -55,7 +59,8 @@ impl ColumnType {
             | ColumnType::Vector
             | ColumnType::TextList
             | ColumnType::DoubleList
-            | ColumnType::Map(_) => DataType::Utf8,
+            | ColumnType::Map(_)
+            | ColumnType::Any => DataType::Utf8,
             ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
         }
     }
@@ -71,7 +76,7 @@ impl ColumnType {
     /// The Arrow type of a value of this kind inside ember.
     pub fn arrow_type(&self) -> DataType {
         match self {
-            ColumnType::Text => DataType::Utf8,
+            ColumnType::Text | ColumnType::Any => DataType::Utf8,
             ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
             ColumnType::Vector => vector_data_type(),
             ColumnType::TextList => string_list_type(),
@@ -92,6 +97,7 @@ impl fmt::Display for ColumnType {
             ColumnType::DoubleList => "array<double>",
             ColumnType::Map(MapValueType::Double) => "map<string,double>",
             ColumnType::Map(MapValueType::String) => "map<string,string>",
+            ColumnType::Any => "any",
         })
     }
 }
@@ -267,6 +273,26 @@ impl<'a> StageContext<'a> {
             .get(c.name())
             .map(|s| s.meta.clone())
             .unwrap_or_default()
+    }
+
+    /// The column as it is, with its type: for stages that decide from the actual type
+    /// ([`ColumnType::Any`] inputs).
+    pub fn column(&self, name: &str) -> Result<(Expr, DataType)> {
+        let (c, f) = self.resolve(name)?;
+        Ok((Expr::Column(c), f.data_type().clone()))
+    }
+
+    /// The column as it is when it is numeric (any integer, float or decimal type, uncast: the
+    /// stage's UDF reads it as Spark does, e.g. ALS checks ids are integers within `Int` range);
+    /// other types are an error.
+    pub fn numeric(&self, name: &str) -> Result<Expr> {
+        let (c, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if t.is_numeric() || t == &DataType::Null {
+            Ok(Expr::Column(c))
+        } else {
+            Err(self.error(name, format!("must be a numeric column, but it is {t}")))
+        }
     }
 
     /// The column as a string, cast Spark's way when it is numeric.

@@ -312,7 +312,7 @@ fn json_schema(path: &Path, pipeline: &Pipeline) -> Result<Schema> {
             let inferred = f.data_type();
             let numeric = inferred.is_numeric() || inferred == &DataType::Boolean;
             let t = match need.map(|c| c.ty) {
-                None => inferred.clone(),
+                None | Some(ColumnType::Any) => inferred.clone(),
                 Some(ColumnType::Text) => DataType::Utf8,
                 // JSON numbers and booleans keep their type (the compiler casts as Spark does);
                 // strings such as "NaN" (how Spark writes it) parse as doubles
