@@ -19,7 +19,7 @@ use ember_udfs::common::is_string_type;
 use ember_udfs::map_entry_selector::{is_string_map_type, map_key_value, string_map_type};
 use ember_udfs::multinomial_labeler::double_list_type;
 use ember_udfs::text::{is_string_list_type, string_list_type};
-use ember_udfs::vector::{is_vector_type, vector_data_type};
+use ember_udfs::vector::{is_vector_type, vector_data_type, vector_list_type};
 
 use crate::error::{EmberError, Result};
 
@@ -27,12 +27,16 @@ use crate::error::{EmberError, Result};
 pub use ember_udfs::map_entry_selector::MapValueType;
 
 /// What a stage needs from an input column, or what it writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ColumnType {
     /// A string; numeric columns are cast to string with Spark's rules.
     Text,
     /// A double; other numeric types and booleans are cast.
     Double,
+    /// An integer (Spark's `IntegerType`; Arrow `Int32`), e.g. KMeans' prediction. As an input
+    /// (ALS' user and item ids) it is read from CSV as a double, and the stage checks the
+    /// values as Spark does.
+    Integer,
     /// A Spark ML vector.
     Vector,
     /// A double or a vector (VectorAssembler inputs).
@@ -42,6 +46,9 @@ pub enum ColumnType {
     /// An array of doubles (Spark's `array<double>`; Arrow `List<Float64>`, item `element`).
     /// CSV cannot hold it.
     DoubleList,
+    /// An array of vectors (Spark's `array<vector>`, LSH's hashes; Arrow `List` of the vector
+    /// struct, item `element`). CSV cannot hold it.
+    VectorList,
     /// A map from strings to values of one type (Spark's `map<string, V>`; Arrow `Map` with
     /// Spark's Parquet field names). CSV cannot hold it.
     Map(MapValueType),
@@ -49,6 +56,9 @@ pub enum ColumnType {
     /// and booleans as categories and numbers as values). CSV columns are untyped text, as
     /// Spark's CSV source reads them without a schema; JSON and Parquet keep their types.
     Any,
+    /// Exactly this Arrow type, for what the kinds above do not name (e.g. a `long` or a
+    /// struct output). CSV holds it only when it is a primitive type.
+    Arrow(DataType),
 }
 
 impl ColumnType {
@@ -59,18 +69,27 @@ impl ColumnType {
             | ColumnType::Vector
             | ColumnType::TextList
             | ColumnType::DoubleList
+            | ColumnType::VectorList
             | ColumnType::Map(_)
             | ColumnType::Any => DataType::Utf8,
-            ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
+            ColumnType::Double | ColumnType::DoubleOrVector | ColumnType::Integer => {
+                DataType::Float64
+            }
+            ColumnType::Arrow(t) if t.is_nested() => DataType::Utf8,
+            ColumnType::Arrow(t) => t.clone(),
         }
     }
 
-    /// True for the kinds a CSV field cannot hold (arrays and maps).
+    /// True for the kinds a CSV field cannot hold (arrays, maps, structs).
     pub fn is_nested(&self) -> bool {
-        matches!(
-            self,
-            ColumnType::TextList | ColumnType::DoubleList | ColumnType::Map(_)
-        )
+        match self {
+            ColumnType::TextList
+            | ColumnType::DoubleList
+            | ColumnType::VectorList
+            | ColumnType::Map(_) => true,
+            ColumnType::Arrow(t) => t.is_nested(),
+            _ => false,
+        }
     }
 
     /// The Arrow type of a value of this kind inside ember.
@@ -78,10 +97,13 @@ impl ColumnType {
         match self {
             ColumnType::Text | ColumnType::Any => DataType::Utf8,
             ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
+            ColumnType::Integer => DataType::Int32,
             ColumnType::Vector => vector_data_type(),
             ColumnType::TextList => string_list_type(),
             ColumnType::DoubleList => double_list_type(),
+            ColumnType::VectorList => vector_list_type(),
             ColumnType::Map(v) => string_map_type(*v),
+            ColumnType::Arrow(t) => t.clone(),
         }
     }
 }
@@ -89,8 +111,11 @@ impl ColumnType {
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            ColumnType::Arrow(t) => return write!(f, "{t}"),
             ColumnType::Text => "string",
             ColumnType::Double => "double",
+            ColumnType::Integer => "integer",
+            ColumnType::VectorList => "array<vector>",
             ColumnType::Vector => "vector",
             ColumnType::DoubleOrVector => "double or vector",
             ColumnType::TextList => "array<string>",

@@ -117,7 +117,9 @@ impl Stage for Binarizer {
                     labels: None,
                 })
             }
-            Some(s) if s.ty == ColumnType::Double => ColumnSpec::new(o, ColumnType::Double),
+            Some(s) if matches!(s.ty, ColumnType::Double | ColumnType::Integer) => {
+                ColumnSpec::new(o, ColumnType::Double)
+            }
             _ => ColumnSpec::new(o, ColumnType::DoubleOrVector),
         })
     }

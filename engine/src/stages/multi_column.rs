@@ -87,7 +87,10 @@ impl ColumnPairs {
 
     /// Every input column, read as `ty`.
     pub fn input_specs(&self, ty: ColumnType) -> Vec<ColumnSpec> {
-        self.inputs.iter().map(|c| ColumnSpec::new(c, ty)).collect()
+        self.inputs
+            .iter()
+            .map(|c| ColumnSpec::new(c, ty.clone()))
+            .collect()
     }
 
     /// One output column per pair, from `spec(i, name)`.

@@ -74,8 +74,7 @@ impl Stage for RegexIndexer {
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        // an int column; ember's column kinds have no integer kind
-        vec![ColumnSpec::new(&self.output, ColumnType::Double)]
+        vec![ColumnSpec::new(&self.output, ColumnType::Integer)]
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {

@@ -64,12 +64,12 @@ impl<K: TextKernel> Stage for TextStage<K> {
     }
 
     fn inputs(&self) -> Vec<ColumnSpec> {
-        self.columns.input_specs(self.input)
+        self.columns.input_specs(self.input.clone())
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
         self.columns.output_specs(|_, o| {
-            ColumnSpec::new(o, self.output).with_meta(ColumnMeta {
+            ColumnSpec::new(o, self.output.clone()).with_meta(ColumnMeta {
                 vector_size: self.output_size,
                 labels: None,
             })
