@@ -27,6 +27,6 @@
 
 pub use ember_engine::{
     BundleLimits, ColumnMeta, ColumnSpec, ColumnType, CompiledPipeline, EmberError, ModelFormat,
-    Pipeline, Result, Stage, compile, error, formats, stage, stages,
+    Pipeline, Result, Stage, StageContext, StagePlan, compile, error, formats, stage, stages,
 };
 pub use ember_udfs as udfs;

@@ -700,12 +700,11 @@ fn sw_model_random_forest_classifier_loads() {
     let files = ZipBundle::open(&shared("swModel.zip"), BundleLimits::default()).unwrap();
     let node = read_node(&files, "root/rfc_445dc40dddc6.node", "0.9.0", "json").unwrap();
     assert_eq!(node.op, "random_forest_classifier");
-    let loader = ember::stages::mleap_registry()
-        .into_iter()
-        .find(|(op, _)| *op == node.op)
-        .map(|(_, l)| l)
-        .unwrap();
-    let stage = loader(&node, &files).unwrap();
+    let stages =
+        ember::formats::mleap::load_node(&node, &files, &ember::stages::mleap_registry()).unwrap();
+    let [stage] = &stages[..] else {
+        panic!("{} stages", stages.len())
+    };
     let params = stage.params();
     let get = |k: &str| params.iter().find(|(p, _)| *p == k).unwrap().1.clone();
     assert_eq!(get("numTrees"), "20");

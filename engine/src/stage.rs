@@ -19,7 +19,7 @@ use ember_udfs::common::is_string_type;
 use ember_udfs::map_entry_selector::{is_string_map_type, map_key_value, string_map_type};
 use ember_udfs::multinomial_labeler::double_list_type;
 use ember_udfs::text::{is_string_list_type, string_list_type};
-use ember_udfs::vector::{is_vector_type, vector_data_type};
+use ember_udfs::vector::{is_vector_type, vector_data_type, vector_list_type};
 
 use crate::error::{EmberError, Result};
 
@@ -27,12 +27,16 @@ use crate::error::{EmberError, Result};
 pub use ember_udfs::map_entry_selector::MapValueType;
 
 /// What a stage needs from an input column, or what it writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ColumnType {
     /// A string; numeric columns are cast to string with Spark's rules.
     Text,
     /// A double; other numeric types and booleans are cast.
     Double,
+    /// An integer (Spark's `IntegerType`; Arrow `Int32`), e.g. KMeans' prediction. As an input
+    /// (ALS' user and item ids) it is read from CSV as a double, and the stage checks the
+    /// values as Spark does.
+    Integer,
     /// A Spark ML vector.
     Vector,
     /// A double or a vector (VectorAssembler inputs).
@@ -42,9 +46,19 @@ pub enum ColumnType {
     /// An array of doubles (Spark's `array<double>`; Arrow `List<Float64>`, item `element`).
     /// CSV cannot hold it.
     DoubleList,
+    /// An array of vectors (Spark's `array<vector>`, LSH's hashes; Arrow `List` of the vector
+    /// struct, item `element`). CSV cannot hold it.
+    VectorList,
     /// A map from strings to values of one type (Spark's `map<string, V>`; Arrow `Map` with
     /// Spark's Parquet field names). CSV cannot hold it.
     Map(MapValueType),
+    /// Any type: the stage decides from the column's actual type (FeatureHasher hashes strings
+    /// and booleans as categories and numbers as values). CSV columns are untyped text, as
+    /// Spark's CSV source reads them without a schema; JSON and Parquet keep their types.
+    Any,
+    /// Exactly this Arrow type, for what the kinds above do not name (e.g. a `long` or a
+    /// struct output). CSV holds it only when it is a primitive type.
+    Arrow(DataType),
 }
 
 impl ColumnType {
@@ -55,28 +69,41 @@ impl ColumnType {
             | ColumnType::Vector
             | ColumnType::TextList
             | ColumnType::DoubleList
-            | ColumnType::Map(_) => DataType::Utf8,
-            ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
+            | ColumnType::VectorList
+            | ColumnType::Map(_)
+            | ColumnType::Any => DataType::Utf8,
+            ColumnType::Double | ColumnType::DoubleOrVector | ColumnType::Integer => {
+                DataType::Float64
+            }
+            ColumnType::Arrow(t) if t.is_nested() => DataType::Utf8,
+            ColumnType::Arrow(t) => t.clone(),
         }
     }
 
-    /// True for the kinds a CSV field cannot hold (arrays and maps).
+    /// True for the kinds a CSV field cannot hold (arrays, maps, structs).
     pub fn is_nested(&self) -> bool {
-        matches!(
-            self,
-            ColumnType::TextList | ColumnType::DoubleList | ColumnType::Map(_)
-        )
+        match self {
+            ColumnType::TextList
+            | ColumnType::DoubleList
+            | ColumnType::VectorList
+            | ColumnType::Map(_) => true,
+            ColumnType::Arrow(t) => t.is_nested(),
+            _ => false,
+        }
     }
 
     /// The Arrow type of a value of this kind inside ember.
     pub fn arrow_type(&self) -> DataType {
         match self {
-            ColumnType::Text => DataType::Utf8,
+            ColumnType::Text | ColumnType::Any => DataType::Utf8,
             ColumnType::Double | ColumnType::DoubleOrVector => DataType::Float64,
+            ColumnType::Integer => DataType::Int32,
             ColumnType::Vector => vector_data_type(),
             ColumnType::TextList => string_list_type(),
             ColumnType::DoubleList => double_list_type(),
+            ColumnType::VectorList => vector_list_type(),
             ColumnType::Map(v) => string_map_type(*v),
+            ColumnType::Arrow(t) => t.clone(),
         }
     }
 }
@@ -84,14 +111,18 @@ impl ColumnType {
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            ColumnType::Arrow(t) => return write!(f, "{t}"),
             ColumnType::Text => "string",
             ColumnType::Double => "double",
+            ColumnType::Integer => "integer",
+            ColumnType::VectorList => "array<vector>",
             ColumnType::Vector => "vector",
             ColumnType::DoubleOrVector => "double or vector",
             ColumnType::TextList => "array<string>",
             ColumnType::DoubleList => "array<double>",
             ColumnType::Map(MapValueType::Double) => "map<string,double>",
             ColumnType::Map(MapValueType::String) => "map<string,string>",
+            ColumnType::Any => "any",
         })
     }
 }
@@ -267,6 +298,26 @@ impl<'a> StageContext<'a> {
             .get(c.name())
             .map(|s| s.meta.clone())
             .unwrap_or_default()
+    }
+
+    /// The column as it is, with its type: for stages that decide from the actual type
+    /// ([`ColumnType::Any`] inputs).
+    pub fn column(&self, name: &str) -> Result<(Expr, DataType)> {
+        let (c, f) = self.resolve(name)?;
+        Ok((Expr::Column(c), f.data_type().clone()))
+    }
+
+    /// The column as it is when it is numeric (any integer, float or decimal type, uncast: the
+    /// stage's UDF reads it as Spark does, e.g. ALS checks ids are integers within `Int` range);
+    /// other types are an error.
+    pub fn numeric(&self, name: &str) -> Result<Expr> {
+        let (c, f) = self.resolve(name)?;
+        let t = f.data_type();
+        if t.is_numeric() || t == &DataType::Null {
+            Ok(Expr::Column(c))
+        } else {
+            Err(self.error(name, format!("must be a numeric column, but it is {t}")))
+        }
     }
 
     /// The column as a string, cast Spark's way when it is numeric.

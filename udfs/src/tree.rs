@@ -391,6 +391,7 @@ pub struct TreeClassifier {
 impl TreeClassifier {
     /// A classifier over `trees`. Decision-tree and forest leaves hold `num_classes` class
     /// counts; GBT trees are regression trees (one value per leaf) and `num_classes` is 2.
+    /// `thresholds` are checked against the classes by the engine's classifier shell.
     pub fn new(
         kind: Ensemble,
         num_features: usize,
@@ -415,11 +416,6 @@ impl TreeClassifier {
                 "tree {i} has {} values per leaf, expected {width}",
                 trees[i].width()
             ));
-        }
-        if let Some(t) = &thresholds
-            && t.len() != num_classes
-        {
-            return Err(format!("{} thresholds for {num_classes} classes", t.len()));
         }
         if kind == Ensemble::Forest {
             // each tree votes with its normalized leaf counts (`counts(i) / counts.sum`), which

@@ -99,6 +99,12 @@ pub fn vector_data_type() -> DataType {
     DataType::Struct(vector_fields())
 }
 
+/// The Arrow type of Spark's `array<vector>` (LSH's hash vectors): a list of vectors, item
+/// `element`, nullable (Spark's Parquet LIST naming).
+pub fn vector_list_type() -> DataType {
+    DataType::List(Arc::new(Field::new("element", vector_data_type(), true)))
+}
+
 /// True when `data_type` is a struct with Spark's VectorUDT fields (names and child types; the
 /// list item names and nullability may differ, as they do between writers).
 pub fn is_vector_type(data_type: &DataType) -> bool {

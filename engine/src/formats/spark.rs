@@ -619,6 +619,42 @@ fn strings_of(stage: &SparkStageDir, name: &str, a: &dyn Array) -> Result<Vec<St
 /// A loader turning a saved stage into a [`Stage`].
 pub type SparkLoader = fn(&SparkStageDir) -> Result<Arc<dyn Stage>>;
 
+/// A loader turning a saved stage into several stages, in order (OneVsRest: its inner models
+/// and the stage combining them; RFormula: its inner pipeline). It may load model directories
+/// nested in the stage's own with [`SparkStageDir::load_nested`] and `registry`.
+pub type SparkNestedLoader = fn(&SparkStageDir, &SparkRegistry) -> Result<Vec<Arc<dyn Stage>>>;
+
+/// How a class is loaded: into one stage, or into several.
+#[derive(Debug, Clone, Copy)]
+pub enum SparkLoad {
+    /// One stage.
+    One(SparkLoader),
+    /// Several stages (possibly read from nested model directories).
+    Many(SparkNestedLoader),
+}
+
+/// Class name → loader, for every class a load can meet (`stages::spark_registry()`).
+pub type SparkRegistry = [(&'static str, SparkLoad)];
+
+impl SparkStageDir {
+    /// Loads the model saved in the subdirectory `sub` of this stage's directory (a stage, or a
+    /// whole `PipelineModel`), with the same model-directory checks and limits, into its
+    /// stages in order.
+    pub fn load_nested(&self, sub: &str, registry: &SparkRegistry) -> Result<Vec<Arc<dyn Stage>>> {
+        let invalid = sub.is_empty()
+            || Path::new(sub)
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)));
+        if invalid {
+            return Err(self.param_error(sub, "not a subdirectory name"));
+        }
+        let nested = SparkStageDir::open_in(&self.model, &self.path.join(sub), self.limits)?;
+        let mut out = Vec::new();
+        load_into(&nested, registry, &mut out)?;
+        Ok(out)
+    }
+}
+
 /// A loaded Spark model directory.
 #[derive(Debug)]
 pub struct SparkModel {
@@ -631,7 +667,7 @@ pub struct SparkModel {
 }
 
 /// Loads the pipeline (or single model) saved at `path`, with the default limits.
-pub fn load(path: &Path, registry: &[(&'static str, SparkLoader)]) -> Result<SparkModel> {
+pub fn load(path: &Path, registry: &SparkRegistry) -> Result<SparkModel> {
     load_with_limits(path, BundleLimits::default(), registry)
 }
 
@@ -641,7 +677,7 @@ pub fn load(path: &Path, registry: &[(&'static str, SparkLoader)]) -> Result<Spa
 pub fn load_with_limits(
     path: &Path,
     limits: BundleLimits,
-    registry: &[(&'static str, SparkLoader)],
+    registry: &SparkRegistry,
 ) -> Result<SparkModel> {
     let model = ModelDir::new(path)?;
     let root = SparkStageDir::open_in(&model, path, limits)?;
@@ -656,7 +692,7 @@ pub fn load_with_limits(
 
 fn load_into(
     dir: &SparkStageDir,
-    registry: &[(&'static str, SparkLoader)],
+    registry: &SparkRegistry,
     out: &mut Vec<Arc<dyn Stage>>,
 ) -> Result<()> {
     if !PIPELINE_MODELS.contains(&dir.class.as_str()) {
@@ -670,7 +706,10 @@ fn load_into(
                 where_: format!(" (in {})", dir.path.display()),
                 supported: registry.iter().map(|(c, _)| c.to_string()).collect(),
             })?;
-        out.push(loader(dir)?);
+        match loader {
+            SparkLoad::One(load) => out.push(load(dir)?),
+            SparkLoad::Many(load) => out.extend(load(dir, registry)?),
+        }
         return Ok(());
     }
     let uids = dir.strings("stageUids")?.ok_or_else(|| {

@@ -39,7 +39,7 @@ use ember_udfs::map_entry_selector::string_map_type;
 use ember_udfs::multinomial_labeler::double_list_type;
 use ember_udfs::shown::{Shown, shown_message};
 use ember_udfs::text::string_list_type;
-use ember_udfs::vector::vector_data_type;
+use ember_udfs::vector::{vector_data_type, vector_list_type};
 
 /// Name of the row-number column the input stream adds.
 pub const ROW_COLUMN: &str = "__ember_row";
@@ -311,13 +311,14 @@ fn json_schema(path: &Path, pipeline: &Pipeline) -> Result<Schema> {
             });
             let inferred = f.data_type();
             let numeric = inferred.is_numeric() || inferred == &DataType::Boolean;
-            let t = match need.map(|c| c.ty) {
-                None => inferred.clone(),
+            let t = match need.map(|c| &c.ty) {
+                None | Some(ColumnType::Any) => inferred.clone(),
+                Some(ColumnType::Arrow(t)) => t.clone(),
                 Some(ColumnType::Text) => DataType::Utf8,
                 // JSON numbers and booleans keep their type (the compiler casts as Spark does);
                 // strings such as "NaN" (how Spark writes it) parse as doubles
-                Some(ColumnType::Double) if numeric => inferred.clone(),
-                Some(ColumnType::Double) => DataType::Float64,
+                Some(ColumnType::Double | ColumnType::Integer) if numeric => inferred.clone(),
+                Some(ColumnType::Double | ColumnType::Integer) => DataType::Float64,
                 Some(ColumnType::DoubleOrVector) => match inferred {
                     DataType::List(_) | DataType::Struct(_) => vector_json_type(inferred),
                     t if numeric => t.clone(),
@@ -334,10 +335,14 @@ fn json_schema(path: &Path, pipeline: &Pipeline) -> Result<Schema> {
                     DataType::List(_) => double_list_type(),
                     t => t.clone(),
                 },
+                Some(ColumnType::VectorList) => match inferred {
+                    DataType::List(_) => vector_list_type(),
+                    t => t.clone(),
+                },
                 // JSON objects (inferred as structs) read as maps; an all-null column too, so
                 // its nulls reach the stage
                 Some(ColumnType::Map(v)) => match inferred {
-                    DataType::Struct(_) | DataType::Null => string_map_type(v),
+                    DataType::Struct(_) | DataType::Null => string_map_type(*v),
                     t => t.clone(),
                 },
             };

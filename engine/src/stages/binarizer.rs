@@ -6,6 +6,8 @@ use datafusion::arrow::datatypes::DataType;
 use ember_udfs::binarizer::{Binarizer as Threshold, BinarizerUdf, BinarizerVectorUdf};
 
 use crate::error::Result;
+use crate::stages::multi_column::ColumnPairs;
+use crate::stages::{Origin, StageDecl};
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
@@ -13,24 +15,44 @@ use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, Stag
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.Binarizer";
 
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, Binarizer::from_spark).mleap("binarizer", Binarizer::from_mleap),
+];
+
 /// A Binarizer: one threshold per `input → output` column pair.
 #[derive(Debug)]
 pub struct Binarizer {
     uid: String,
-    inputs: Vec<String>,
-    outputs: Vec<String>,
+    columns: ColumnPairs,
     thresholds: Vec<f64>,
     /// Spark 4 maps a null double to 0.0; Spark 3 (and MLeap) keep it null.
     null_as_zero: bool,
 }
 
 impl Binarizer {
+    /// The stage, after checking one threshold per column pair.
+    fn build(
+        at: &Origin,
+        columns: ColumnPairs,
+        thresholds: Vec<f64>,
+        null_as_zero: bool,
+    ) -> Result<Arc<dyn Stage>> {
+        columns.check(at, "thresholds", "thresholds", thresholds.len())?;
+        Ok(Arc::new(Self {
+            uid: at.uid.clone(),
+            columns,
+            thresholds,
+            null_as_zero,
+        }))
+    }
+
     /// Loads a Spark-saved `Binarizer`: `inputCol`/`outputCol` with `threshold`, or
     /// `inputCols`/`outputCols` with `thresholds` (else `threshold` for every column). A null
     /// double gives 0.0 for models saved by Spark 4, null for earlier ones (as each version's
     /// transform does).
     pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        let (inputs, outputs) = dir.in_out_columns()?;
+        let columns = ColumnPairs::from_spark(dir)?;
         let threshold = dir.f64("threshold")?.unwrap_or(0.0);
         let thresholds = match dir.f64s("thresholds")?.filter(|_| dir.is_set("thresholds")) {
             Some(t) if dir.is_set("inputCols") => t,
@@ -40,30 +62,19 @@ impl Binarizer {
                     "thresholds can't be set for single-column Binarizer.",
                 ));
             }
-            None => vec![threshold; inputs.len()],
+            None => vec![threshold; columns.len()],
         };
-        if thresholds.len() != inputs.len() {
-            return Err(dir.param_error(
-                "thresholds",
-                format!(
-                    "{} thresholds for {} columns",
-                    thresholds.len(),
-                    inputs.len()
-                ),
-            ));
-        }
         let major = dir
             .spark_version
             .split('.')
             .next()
             .and_then(|m| m.parse::<u32>().ok());
-        Ok(Arc::new(Self {
-            uid: dir.uid.clone(),
-            inputs,
-            outputs,
+        Self::build(
+            &dir.into(),
+            columns,
             thresholds,
-            null_as_zero: major.is_none_or(|m| m >= 4),
-        }))
+            major.is_none_or(|m| m >= 4),
+        )
     }
 
     /// Loads MLeap's `binarizer` op: ports `input`/`output` (or `input0..`/`output0..`),
@@ -72,30 +83,16 @@ impl Binarizer {
     /// the input column's type decides between the double and vector paths, as in Spark. A
     /// null double stays null, as in Spark 3 (MLeap has no Spark 4 rule for it).
     pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        let inputs = MleapNode::numbered(&node.inputs, "input");
-        let outputs = MleapNode::numbered(&node.outputs, "output");
+        let columns = ColumnPairs::from_mleap(node);
         let thresholds = match node.opt_attr("thresholds", Attributes::f64s)? {
             Some(t) => t,
-            None => vec![node.opt_attr("threshold", Attributes::f64)?.unwrap_or(0.0); inputs.len()],
+            None => vec![
+                node.opt_attr("threshold", Attributes::f64)?
+                    .unwrap_or(0.0);
+                columns.len()
+            ],
         };
-        if inputs.is_empty() || inputs.len() != outputs.len() || inputs.len() != thresholds.len() {
-            return Err(node.error(
-                "thresholds",
-                format!(
-                    "{} input ports, {} output ports and {} thresholds do not match",
-                    inputs.len(),
-                    outputs.len(),
-                    thresholds.len()
-                ),
-            ));
-        }
-        Ok(Arc::new(Self {
-            uid: node.name.clone(),
-            inputs,
-            outputs,
-            thresholds,
-            null_as_zero: false,
-        }))
+        Self::build(&node.into(), columns, thresholds, false)
     }
 }
 
@@ -109,26 +106,22 @@ impl Stage for Binarizer {
     }
 
     fn inputs(&self) -> Vec<ColumnSpec> {
-        self.inputs
-            .iter()
-            .map(|c| ColumnSpec::new(c, ColumnType::DoubleOrVector))
-            .collect()
+        self.columns.input_specs(ColumnType::DoubleOrVector)
     }
 
     fn outputs(&self, upstream: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        self.inputs
-            .iter()
-            .zip(&self.outputs)
-            .map(|(i, o)| match upstream(i) {
-                Some(s) if s.ty == ColumnType::Vector => ColumnSpec::new(o, ColumnType::Vector)
-                    .with_meta(ColumnMeta {
-                        vector_size: s.meta.vector_size,
-                        labels: None,
-                    }),
-                Some(s) if s.ty == ColumnType::Double => ColumnSpec::new(o, ColumnType::Double),
-                _ => ColumnSpec::new(o, ColumnType::DoubleOrVector),
-            })
-            .collect()
+        self.columns.output_specs(|i, o| match upstream(&self.columns.inputs[i]) {
+            Some(s) if s.ty == ColumnType::Vector => {
+                ColumnSpec::new(o, ColumnType::Vector).with_meta(ColumnMeta {
+                    vector_size: s.meta.vector_size,
+                    labels: None,
+                })
+            }
+            Some(s) if matches!(s.ty, ColumnType::Double | ColumnType::Integer) => {
+                ColumnSpec::new(o, ColumnType::Double)
+            }
+            _ => ColumnSpec::new(o, ColumnType::DoubleOrVector),
+        })
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
@@ -139,30 +132,24 @@ impl Stage for Binarizer {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let mut columns = Vec::with_capacity(self.inputs.len());
-        for (i, ((input, output), t)) in self
-            .inputs
-            .iter()
-            .zip(&self.outputs)
-            .zip(&self.thresholds)
-            .enumerate()
-        {
-            let name = ctx.column_udf_name(i, self.inputs.len());
-            let model = Threshold { threshold: *t };
+        self.columns.compile(ctx, false, |i, name, input| {
+            let model = Threshold {
+                threshold: self.thresholds[i],
+            };
             let (_, field) = ctx.resolve(input)?;
             let t = field.data_type();
-            let expr = if t.is_numeric() || matches!(t, DataType::Boolean | DataType::Null) {
-                ctx.call(
-                    BinarizerUdf::new(name, ctx.stage_ref(), model, self.null_as_zero),
-                    vec![ctx.double(input)?],
-                )
-            } else {
-                let udf =
-                    BinarizerVectorUdf::new(name, ctx.stage_ref(), input.as_str(), Arc::new(model));
-                ctx.call(udf, vec![ctx.vector(input)?])
-            };
-            columns.push((output.clone(), expr));
-        }
-        Ok(StagePlan::columns(columns))
+            Ok(
+                if t.is_numeric() || matches!(t, DataType::Boolean | DataType::Null) {
+                    ctx.call(
+                        BinarizerUdf::new(name, ctx.stage_ref(), model, self.null_as_zero),
+                        vec![ctx.double(input)?],
+                    )
+                } else {
+                    let udf =
+                        BinarizerVectorUdf::new(name, ctx.stage_ref(), input, Arc::new(model));
+                    ctx.call(udf, vec![ctx.vector(input)?])
+                },
+            )
+        })
     }
 }

@@ -6,6 +6,8 @@ use ember_udfs::HandleInvalid;
 use ember_udfs::bucketizer::BucketizerUdf;
 
 use crate::error::Result;
+use crate::stages::multi_column::ColumnPairs;
+use crate::stages::{Origin, StageDecl};
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
@@ -13,12 +15,16 @@ use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.Bucketizer";
 
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, Bucketizer::from_spark).mleap("bucketizer", Bucketizer::from_mleap),
+];
+
 /// A Bucketizer: one list of splits per `input → output` column pair.
 #[derive(Debug)]
 pub struct Bucketizer {
     uid: String,
-    inputs: Vec<String>,
-    outputs: Vec<String>,
+    columns: ColumnPairs,
     splits: Vec<Arc<[f64]>>,
     handle_invalid: HandleInvalid,
 }
@@ -40,32 +46,20 @@ fn check_splits(splits: &[f64]) -> std::result::Result<(), String> {
 }
 
 impl Bucketizer {
+    /// The stage, after checking one valid list of splits per column pair.
     fn build(
-        uid: String,
-        inputs: Vec<String>,
-        outputs: Vec<String>,
+        at: &Origin,
+        columns: ColumnPairs,
         splits: Vec<Vec<f64>>,
         handle_invalid: HandleInvalid,
-        err: impl Fn(&str, String) -> crate::error::EmberError,
     ) -> Result<Arc<dyn Stage>> {
-        if inputs.is_empty() || inputs.len() != outputs.len() || inputs.len() != splits.len() {
-            return Err(err(
-                "splitsArray",
-                format!(
-                    "{} input columns, {} output columns and {} split lists do not match",
-                    inputs.len(),
-                    outputs.len(),
-                    splits.len()
-                ),
-            ));
-        }
+        columns.check(at, "splitsArray", "split lists", splits.len())?;
         for s in &splits {
-            check_splits(s).map_err(|m| err("splits", m))?;
+            check_splits(s).map_err(|m| at.error("splits", m))?;
         }
         Ok(Arc::new(Self {
-            uid,
-            inputs,
-            outputs,
+            uid: at.uid.clone(),
+            columns,
             splits: splits.into_iter().map(Arc::from).collect(),
             handle_invalid,
         }))
@@ -74,7 +68,7 @@ impl Bucketizer {
     /// Loads a Spark-saved `Bucketizer`: `inputCol`/`outputCol`/`splits` or
     /// `inputCols`/`outputCols`/`splitsArray`, and `handleInvalid`.
     pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        let (inputs, outputs) = dir.in_out_columns()?;
+        let columns = ColumnPairs::from_spark(dir)?;
         let splits = if dir.is_set("inputCols") {
             dir.f64_lists("splitsArray")?
                 .ok_or_else(|| dir.param_error("splitsArray", "missing"))?
@@ -85,12 +79,10 @@ impl Bucketizer {
             ]
         };
         Self::build(
-            dir.uid.clone(),
-            inputs,
-            outputs,
+            &dir.into(),
+            columns,
             splits,
             super::handle_invalid(dir, &["error", "skip", "keep"])?,
-            |p, m| dir.param_error(p, m),
         )
     }
 
@@ -108,13 +100,15 @@ impl Bucketizer {
         {
             *last = f64::INFINITY;
         }
+        let columns = ColumnPairs {
+            inputs: vec![node.required_input("input")?],
+            outputs: vec![node.required_output("output")?],
+        };
         Self::build(
-            node.name.clone(),
-            vec![node.required_input("input")?],
-            vec![node.required_output("output")?],
+            &node.into(),
+            columns,
             vec![splits],
             super::mleap_handle_invalid(node, &["error", "skip", "keep"])?,
-            |p, m| node.error(p, m),
         )
     }
 }
@@ -129,17 +123,12 @@ impl Stage for Bucketizer {
     }
 
     fn inputs(&self) -> Vec<ColumnSpec> {
-        self.inputs
-            .iter()
-            .map(|c| ColumnSpec::new(c, ColumnType::Double))
-            .collect()
+        self.columns.input_specs(ColumnType::Double)
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        self.outputs
-            .iter()
-            .map(|c| ColumnSpec::new(c, ColumnType::Double))
-            .collect()
+        self.columns
+            .output_specs(|_, c| ColumnSpec::new(c, ColumnType::Double))
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
@@ -157,48 +146,29 @@ impl Stage for Bucketizer {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let multi = self.inputs.len() > 1;
-        let mut columns = Vec::with_capacity(self.inputs.len());
-        for (i, ((input, output), splits)) in self
-            .inputs
-            .iter()
-            .zip(&self.outputs)
-            .zip(&self.splits)
-            .enumerate()
-        {
-            let name = ctx.column_udf_name(i, self.inputs.len());
+        let inputs = &self.columns.inputs;
+        let skip = self.handle_invalid == HandleInvalid::Skip;
+        self.columns.compile(ctx, skip, |i, name, input| {
             let udf = BucketizerUdf::new(
                 name,
                 ctx.stage_ref(),
-                input.as_str(),
-                Arc::clone(splits),
+                input,
+                Arc::clone(&self.splits[i]),
                 self.handle_invalid,
             );
             let mut args = vec![ctx.double(input)?];
-            let udf = if multi && self.handle_invalid == HandleInvalid::Skip {
+            let udf = if inputs.len() > 1 && skip {
                 // Spark drops a row with any invalid input before bucketing any column
-                for (j, other) in self.inputs.iter().enumerate() {
+                for (j, other) in inputs.iter().enumerate() {
                     if j != i {
                         args.push(ctx.double(other)?);
                     }
                 }
-                udf.with_skip_guards(self.inputs.len() - 1)
+                udf.with_skip_guards(inputs.len() - 1)
             } else {
                 udf
             };
-            columns.push((output.clone(), ctx.call(udf, args)));
-        }
-        let outputs: Vec<_> = columns
-            .iter()
-            .map(|(name, _)| {
-                datafusion::logical_expr::col(datafusion::common::Column::from_name(name))
-            })
-            .collect();
-        let plan = StagePlan::columns(columns);
-        Ok(if self.handle_invalid == HandleInvalid::Skip {
-            plan.keep_non_null(outputs)
-        } else {
-            plan
+            Ok(ctx.call(udf, args))
         })
     }
 }

@@ -1,6 +1,8 @@
-//! What every probabilistic classifier stage shares: its column params, its `thresholds`
-//! param, its output columns and the column chaining of Spark's
-//! `ProbabilisticClassificationModel.transform` (see `ember_udfs::classifier`).
+//! The classifier shell: what every probabilistic classifier stage shares — its column params,
+//! its `thresholds` check, its output columns, the column chaining of Spark's
+//! `ProbabilisticClassificationModel.transform` (see `ember_udfs::classifier`) and `impl Stage`
+//! ([`ClassifierStage`]). A classifier's own file holds its loaders and the checks of its
+//! fitted values; its kernel implements `ProbabilisticClassifier` in `ember-udfs`.
 
 use std::sync::Arc;
 
@@ -9,9 +11,10 @@ use datafusion::logical_expr::{Expr, col};
 use ember_udfs::classifier::{ClassifierOutput, ClassifierUdf, ProbabilisticClassifier};
 
 use crate::error::Result;
-use crate::formats::mleap::{Attributes, MleapNode};
+use crate::formats::mleap::MleapNode;
 use crate::formats::spark::SparkStageDir;
-use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, StageContext, StagePlan};
+use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
+use crate::stages::Origin;
 
 /// Output column names; an empty name means the column is not produced (Spark's convention).
 #[derive(Debug, Clone)]
@@ -178,26 +181,76 @@ impl ClassifierColumns {
     }
 }
 
-/// The `thresholds` param when set explicitly, checked against `num_classes`.
-pub fn spark_thresholds(dir: &SparkStageDir, num_classes: usize) -> Result<Option<Vec<f64>>> {
-    let thresholds = dir.f64s("thresholds")?.filter(|_| dir.is_set("thresholds"));
-    check_thresholds(thresholds, num_classes).map_err(|m| dir.param_error("thresholds", m))
+/// A fitted probabilistic classifier of any kind: features in, Spark's raw prediction,
+/// probability and prediction columns out (each optional), computed by `model`.
+#[derive(Debug)]
+pub struct ClassifierStage<M: ProbabilisticClassifier> {
+    uid: String,
+    class: &'static str,
+    columns: ClassifierColumns,
+    params: Vec<(&'static str, String)>,
+    model: Arc<M>,
 }
 
-/// MLeap's optional `thresholds` attribute, checked against `num_classes`.
-pub fn mleap_thresholds(node: &MleapNode, num_classes: usize) -> Result<Option<Vec<f64>>> {
-    let thresholds = node.opt_attr("thresholds", Attributes::f64s)?;
-    check_thresholds(thresholds, num_classes).map_err(|m| node.error("thresholds", m))
-}
-
-fn check_thresholds(
-    thresholds: Option<Vec<f64>>,
-    num_classes: usize,
-) -> std::result::Result<Option<Vec<f64>>, String> {
-    match thresholds {
-        Some(t) if t.len() != num_classes => {
-            Err(format!("{} thresholds for {num_classes} classes", t.len()))
+impl<M: ProbabilisticClassifier> ClassifierStage<M> {
+    /// The stage of class `class` loaded from `at`, after checking what every classifier
+    /// shares: `thresholds`, when set, has one value per class. `params` are the model's own
+    /// params for `ember inspect` (`thresholds` is added here).
+    pub fn boxed(
+        at: &Origin,
+        class: &'static str,
+        columns: ClassifierColumns,
+        model: M,
+        params: Vec<(&'static str, String)>,
+    ) -> Result<Arc<dyn Stage>> {
+        let classes = model.output_size();
+        let mut params = params;
+        if let Some(t) = model.thresholds() {
+            if t.len() != classes {
+                return Err(at.error(
+                    "thresholds",
+                    format!("{} thresholds for {classes} classes", t.len()),
+                ));
+            }
+            params.push(("thresholds", format!("{t:?}")));
         }
-        t => Ok(t),
+        Ok(Arc::new(Self {
+            uid: at.uid.clone(),
+            class,
+            columns,
+            params,
+            model: Arc::new(model),
+        }))
     }
+}
+
+impl<M: ProbabilisticClassifier> Stage for ClassifierStage<M> {
+    fn uid(&self) -> &str {
+        &self.uid
+    }
+
+    fn class(&self) -> &'static str {
+        self.class
+    }
+
+    fn inputs(&self) -> Vec<ColumnSpec> {
+        vec![ColumnSpec::new(&self.columns.features, ColumnType::Vector)]
+    }
+
+    fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
+        self.columns.outputs(self.model.output_size())
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        self.params.clone()
+    }
+
+    fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
+        self.columns.compile(ctx, &self.model)
+    }
+}
+
+/// The `thresholds` param when set explicitly (checked by [`ClassifierStage::new`]).
+pub fn spark_thresholds(dir: &SparkStageDir) -> Result<Option<Vec<f64>>> {
+    Ok(dir.f64s("thresholds")?.filter(|_| dir.is_set("thresholds")))
 }

@@ -6,12 +6,18 @@ use std::sync::Arc;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{Expr, lit, when};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{BundleFiles, MleapNode};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// MLeap's name for the transformer (it has no Spark class).
 pub const CLASS: &str = "ml.combust.mleap.runtime.transformer.feature.Coalesce";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "coalesce", Coalesce::from_mleap),
+];
 
 /// First non-null of the inputs.
 #[derive(Debug)]

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use ember_udfs::count_vectorizer::CountVectorizer;
 
 use super::text::{TextStage, mleap_single, spark_single};
+use crate::stages::StageDecl;
 use crate::error::Result;
+use crate::stages::multi_column::ColumnPairs;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
 use crate::stage::{ColumnType, Stage};
@@ -14,7 +16,12 @@ use crate::stage::{ColumnType, Stage};
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.CountVectorizerModel";
 
-fn stage(uid: &str, columns: Vec<(String, String)>, m: CountVectorizer) -> Arc<dyn Stage> {
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, from_spark).mleap("count_vectorizer", from_mleap),
+];
+
+fn stage(uid: &str, columns: ColumnPairs, m: CountVectorizer) -> Arc<dyn Stage> {
     let params = vec![
         ("vocabSize", m.vocabulary.len().to_string()),
         ("minTF", m.min_tf.to_string()),

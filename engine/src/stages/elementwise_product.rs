@@ -6,6 +6,7 @@ use ember_udfs::elementwise_product::ElementwiseProduct;
 use serde_json::Value;
 
 use super::vector_map::VectorMapStage;
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -13,6 +14,11 @@ use crate::stage::Stage;
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.ElementwiseProduct";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, from_spark).mleap("elementwise_product", from_mleap),
+];
 
 fn build(uid: String, input: String, output: String, scaling: Vec<f64>) -> Arc<dyn Stage> {
     Arc::new(VectorMapStage::new(

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use ember_udfs::hashing_tf::{HashVersion, HashingTf};
 
 use super::text::{TextStage, mleap_single, spark_int, spark_single};
+use crate::stages::StageDecl;
 use crate::error::Result;
+use crate::stages::multi_column::ColumnPairs;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnType, Stage};
@@ -13,7 +15,12 @@ use crate::stage::{ColumnType, Stage};
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.HashingTF";
 
-fn stage(uid: &str, columns: Vec<(String, String)>, m: HashingTf) -> Arc<dyn Stage> {
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, from_spark).mleap("hashing_term_frequency", from_mleap),
+];
+
+fn stage(uid: &str, columns: ColumnPairs, m: HashingTf) -> Arc<dyn Stage> {
     let params = vec![
         ("numFeatures", m.num_features.to_string()),
         ("binary", m.binary.to_string()),

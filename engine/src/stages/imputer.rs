@@ -12,6 +12,8 @@ use datafusion::logical_expr::cast;
 use ember_udfs::imputer::{Imputation, ImputerUdf};
 
 use crate::error::Result;
+use crate::stages::StageDecl;
+use crate::stages::multi_column::ColumnPairs;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
@@ -19,12 +21,18 @@ use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.ImputerModel";
 
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, Imputer::from_spark).mleap("imputer", Imputer::from_mleap),
+];
+
 /// A fitted imputer.
 #[derive(Debug)]
 pub struct Imputer {
     uid: String,
-    /// (input, output, surrogate) per column.
-    columns: Vec<(String, String, f64)>,
+    columns: ColumnPairs,
+    /// One surrogate per column pair.
+    surrogates: Vec<f64>,
     missing: f64,
     strategy: String,
     /// MLeap semantics: NaN always missing, double output.
@@ -41,9 +49,14 @@ impl Imputer {
         strategy: String,
         mleap: bool,
     ) -> Self {
+        let (inputs, (outputs, surrogates)) = columns
+            .into_iter()
+            .map(|(i, o, s)| (i, (o, s)))
+            .unzip();
         Self {
             uid: uid.into(),
-            columns,
+            columns: ColumnPairs { inputs, outputs },
+            surrogates,
             missing,
             strategy,
             mleap,
@@ -54,12 +67,12 @@ impl Imputer {
     /// (default NaN), `strategy`; the surrogates are the one row of `data/` (the
     /// `surrogateDF`, one column per input column).
     pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        let (ins, outs) = dir.in_out_columns()?;
+        let ColumnPairs { inputs, outputs } = ColumnPairs::from_spark(dir)?;
         let data = dir.data()?;
         let row = DataRow::new(dir, &data);
-        let columns = ins
+        let columns = inputs
             .into_iter()
-            .zip(outs)
+            .zip(outputs)
             .map(|(i, o)| {
                 let s = row.f64(&i)?;
                 Ok((i, o, s))
@@ -109,18 +122,13 @@ impl Stage for Imputer {
     }
 
     fn inputs(&self) -> Vec<ColumnSpec> {
-        self.columns
-            .iter()
-            .map(|(i, _, _)| ColumnSpec::new(i, ColumnType::Double))
-            .collect()
+        self.columns.input_specs(ColumnType::Double)
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
         // Spark's output has the input's numeric type; ember's column kinds only say "double"
         self.columns
-            .iter()
-            .map(|(_, o, _)| ColumnSpec::new(o, ColumnType::Double))
-            .collect()
+            .output_specs(|_, o| ColumnSpec::new(o, ColumnType::Double))
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
@@ -129,10 +137,7 @@ impl Stage for Imputer {
             ("missingValue", self.missing.to_string()),
             (
                 "surrogates",
-                format!(
-                    "{:?}",
-                    self.columns.iter().map(|(_, _, s)| *s).collect::<Vec<_>>()
-                ),
+                format!("{:?}", self.surrogates),
             ),
             (
                 "semantics",
@@ -142,15 +147,14 @@ impl Stage for Imputer {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let mut out = Vec::with_capacity(self.columns.len());
-        for (k, (input, output, surrogate)) in self.columns.iter().enumerate() {
+        self.columns.compile(ctx, false, |k, name, input| {
             let (_, field) = ctx.resolve(input)?;
             let input_type = field.data_type().clone();
             let udf = ImputerUdf::new(
-                ctx.column_udf_name(k, self.columns.len()),
+                name,
                 ctx.stage_ref(),
                 Imputation {
-                    surrogate: *surrogate,
+                    surrogate: self.surrogates[k],
                     missing: self.missing,
                     nan_is_missing: self.mleap || self.missing.is_nan(),
                 },
@@ -166,8 +170,7 @@ impl Stage for Imputer {
                 }
                 e = cast(e, input_type);
             }
-            out.push((output.clone(), e));
-        }
-        Ok(StagePlan::columns(out))
+            Ok(e)
+        })
     }
 }

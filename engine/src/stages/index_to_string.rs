@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use ember_udfs::index_to_string::IndexToStringUdf;
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -11,6 +12,11 @@ use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.IndexToString";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, IndexToString::from_spark).mleap("reverse_string_indexer", IndexToString::from_mleap),
+];
 
 /// An IndexToString transformer. Without a `labels` param it uses the labels recorded on its
 /// input column (the output of a StringIndexer), as Spark reads them from column metadata.

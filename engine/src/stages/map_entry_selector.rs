@@ -7,12 +7,18 @@ use ember_udfs::map_entry_selector::{
     MapDefault, MapEntrySelector as Model, MapEntrySelectorUdf, MapValueType,
 };
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// The MLeap model class (there is no Spark class).
 pub const CLASS: &str = "ml.combust.mleap.core.feature.MapEntrySelectorModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "map_entry_selector", MapEntrySelector::from_mleap),
+];
 
 /// A fitted selector with its columns.
 #[derive(Debug)]

@@ -7,12 +7,18 @@ use std::sync::Arc;
 use datafusion::logical_expr::lit;
 use ember_udfs::math_binary::{BinaryOperation, MathBinaryUdf, Operands};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// The Spark transformer MLeap's extension defines for this op.
 pub const CLASS: &str = "org.apache.spark.ml.mleap.feature.MathBinary";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "math_binary", MathBinary::from_mleap),
+];
 
 /// One operand: a column or a fixed value.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,12 +5,18 @@ use std::sync::Arc;
 
 use ember_udfs::math_unary::{MathUnaryUdf, UnaryOperation};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// The Spark transformer MLeap's extension defines for this op.
 pub const CLASS: &str = "org.apache.spark.ml.mleap.feature.MathUnary";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "math_unary", MathUnary::from_mleap),
+];
 
 /// A unary math transform.
 #[derive(Debug)]

@@ -1,215 +1,190 @@
-//! The stage implementations, one file each, and the registry of loaders per model format.
+//! The stage implementations, one file each, and the table of what loads them.
 //!
-//! Adding a stage: a file here with the params struct, `impl Stage` (inputs, outputs, compile)
-//! and a loader per format; its kernels in `ember-udfs`; a line in [`spark_registry`]; a
-//! fixture case in `scripts/gen_spark_fixtures.py`.
+//! Adding a stage: a file here with the params struct, `impl Stage` (inputs, outputs, compile),
+//! a loader per format and its `pub const DECL: &[StageDecl]`; its module name in the
+//! `stages!` list below; its kernels in `ember-udfs`; a fixture case in
+//! `scripts/gen_spark_fixtures.py`; its row in the README's stage table.
 
-pub mod binarizer;
-pub mod bucketizer;
 pub mod classifier;
-pub mod coalesce;
-pub mod count_vectorizer;
-pub mod elementwise_product;
-pub mod hashing_tf;
-pub mod idf;
-pub mod imputer;
-pub mod index_to_string;
-pub mod linear_regression;
-pub mod linear_svc;
-pub mod logistic_regression;
-pub mod map_entry_selector;
-pub mod math_binary;
-pub mod math_unary;
-pub mod max_abs_scaler;
-pub mod min_max_scaler;
-pub mod multinomial_labeler;
-pub mod naive_bayes;
-pub mod ngram;
-pub mod normalizer;
-pub mod one_hot_encoder;
-pub mod polynomial_expansion;
-pub mod regex_indexer;
-pub mod standard_scaler;
-pub mod stopwords_remover;
-pub mod string_indexer;
-pub mod string_map;
+pub mod multi_column;
+pub mod regressor;
 pub mod text;
-pub mod tokenizer;
-pub mod tree_models;
-pub mod vector_assembler;
 pub mod vector_map;
-pub mod vector_slicer;
-pub mod word2vec;
-pub mod word_filter;
 
 use ember_udfs::HandleInvalid;
 
-use crate::error::Result;
-use crate::formats::mleap::{Attributes, MleapLoader, MleapNode};
-use crate::formats::spark::{SparkLoader, SparkStageDir};
-use tree_models::{TreeClassifierStage, TreeRegressorStage};
+use crate::error::{EmberError, Result};
+use crate::formats::mleap::{Attributes, MleapLoad, MleapLoader, MleapNestedLoader, MleapNode};
+use crate::formats::spark::{SparkLoad, SparkLoader, SparkNestedLoader, SparkStageDir};
 
-/// Spark class name → loader, for every stage ember implements.
-pub fn spark_registry() -> Vec<(&'static str, SparkLoader)> {
-    vec![
-        (
-            string_indexer::CLASS,
-            string_indexer::StringIndexer::from_spark,
-        ),
-        (
-            one_hot_encoder::CLASS,
-            one_hot_encoder::OneHotEncoder::from_spark,
-        ),
-        (
-            vector_assembler::CLASS,
-            vector_assembler::VectorAssembler::from_spark,
-        ),
-        (
-            index_to_string::CLASS,
-            index_to_string::IndexToString::from_spark,
-        ),
-        (
-            standard_scaler::CLASS,
-            standard_scaler::StandardScaler::from_spark,
-        ),
-        (
-            logistic_regression::CLASS,
-            logistic_regression::LogisticRegression::from_spark,
-        ),
-        (
-            linear_regression::CLASS,
-            linear_regression::LinearRegression::from_spark,
-        ),
-        (min_max_scaler::CLASS, min_max_scaler::from_spark),
-        (max_abs_scaler::CLASS, max_abs_scaler::from_spark),
-        (normalizer::CLASS, normalizer::from_spark),
-        (binarizer::CLASS, binarizer::Binarizer::from_spark),
-        (bucketizer::CLASS, bucketizer::Bucketizer::from_spark),
-        (idf::CLASS, idf::from_spark),
-        (naive_bayes::CLASS, naive_bayes::NaiveBayes::from_spark),
-        (elementwise_product::CLASS, elementwise_product::from_spark),
-        (vector_slicer::CLASS, vector_slicer::from_spark),
-        (
-            polynomial_expansion::CLASS,
-            polynomial_expansion::from_spark,
-        ),
-        (tokenizer::CLASS, tokenizer::tokenizer_from_spark),
-        (
-            tokenizer::REGEX_CLASS,
-            tokenizer::regex_tokenizer_from_spark,
-        ),
-        (stopwords_remover::CLASS, stopwords_remover::from_spark),
-        (hashing_tf::CLASS, hashing_tf::from_spark),
-        (count_vectorizer::CLASS, count_vectorizer::from_spark),
-        (ngram::CLASS, ngram::from_spark),
-        (word2vec::CLASS, word2vec::from_spark),
-        (
-            tree_models::DT_CLASSIFIER,
-            TreeClassifierStage::dt_from_spark,
-        ),
-        (
-            tree_models::RF_CLASSIFIER,
-            TreeClassifierStage::rf_from_spark,
-        ),
-        (
-            tree_models::GBT_CLASSIFIER,
-            TreeClassifierStage::gbt_from_spark,
-        ),
-        (tree_models::DT_REGRESSOR, TreeRegressorStage::dt_from_spark),
-        (tree_models::RF_REGRESSOR, TreeRegressorStage::rf_from_spark),
-        (
-            tree_models::GBT_REGRESSOR,
-            TreeRegressorStage::gbt_from_spark,
-        ),
-        (imputer::CLASS, imputer::Imputer::from_spark),
-        (linear_svc::CLASS, linear_svc::LinearSvc::from_spark),
-    ]
+/// How one class is loaded: the class its stages report, the loader of a Spark-saved
+/// directory of that class, and the MLeap op that loads onto the same stage. Every stage module
+/// declares its classes once, in a `pub const DECL: &[StageDecl]`; [`DECLS`] collects them.
+#[derive(Debug, Clone, Copy)]
+pub struct StageDecl {
+    /// The class the loaded stages report ([`crate::Stage::class`]): Spark's class name, or
+    /// for an MLeap op without a Spark class, the MLeap (or mleap-spark-extension) class.
+    pub class: &'static str,
+    /// The loader of a Spark directory whose metadata names `class` (`None` for MLeap-only
+    /// ops).
+    pub spark: Option<SparkLoad>,
+    /// The MLeap op loading onto the same stage, and its loader.
+    pub mleap: Option<(&'static str, MleapLoad)>,
 }
 
-/// MLeap op name → loader, for every op ember implements (the `pipeline` op is built in).
-pub fn mleap_registry() -> Vec<(&'static str, MleapLoader)> {
-    vec![
-        ("string_indexer", string_indexer::StringIndexer::from_mleap),
-        (
-            "one_hot_encoder",
-            one_hot_encoder::OneHotEncoder::from_mleap,
-        ),
-        (
-            "vector_assembler",
-            vector_assembler::VectorAssembler::from_mleap,
-        ),
-        (
-            "reverse_string_indexer",
-            index_to_string::IndexToString::from_mleap,
-        ),
-        (
-            "standard_scaler",
-            standard_scaler::StandardScaler::from_mleap,
-        ),
-        (
-            "logistic_regression",
-            logistic_regression::LogisticRegression::from_mleap,
-        ),
-        (
-            "linear_regression",
-            linear_regression::LinearRegression::from_mleap,
-        ),
-        ("min_max_scaler", min_max_scaler::from_mleap),
-        ("max_abs_scaler", max_abs_scaler::from_mleap),
-        ("normalizer", normalizer::from_mleap),
-        ("binarizer", binarizer::Binarizer::from_mleap),
-        ("bucketizer", bucketizer::Bucketizer::from_mleap),
-        ("idf", idf::from_mleap),
-        ("naive_bayes", naive_bayes::NaiveBayes::from_mleap),
-        ("elementwise_product", elementwise_product::from_mleap),
-        ("vector_slicer", vector_slicer::from_mleap),
-        ("polynomial_expansion", polynomial_expansion::from_mleap),
-        ("tokenizer", tokenizer::tokenizer_from_mleap),
-        ("regex_tokenizer", tokenizer::regex_tokenizer_from_mleap),
-        ("stopwords_remover", stopwords_remover::from_mleap),
-        ("hashing_term_frequency", hashing_tf::from_mleap),
-        ("count_vectorizer", count_vectorizer::from_mleap),
-        ("ngram", ngram::from_mleap),
-        ("word_filter", word_filter::from_mleap),
-        ("word_to_vector", word2vec::from_mleap),
-        (
-            "decision_tree_classifier",
-            TreeClassifierStage::dt_from_mleap,
-        ),
-        (
-            "random_forest_classifier",
-            TreeClassifierStage::rf_from_mleap,
-        ),
-        ("gbt_classifier", TreeClassifierStage::gbt_from_mleap),
-        (
-            "decision_tree_regression",
-            TreeRegressorStage::dt_from_mleap,
-        ),
-        (
-            "random_forest_regression",
-            TreeRegressorStage::rf_from_mleap,
-        ),
-        ("gbt_regression", TreeRegressorStage::gbt_from_mleap),
-        ("math_unary", math_unary::MathUnary::from_mleap),
-        ("math_binary", math_binary::MathBinary::from_mleap),
-        ("imputer", imputer::Imputer::from_mleap),
-        ("string_map", string_map::StringMap::from_mleap),
-        ("coalesce", coalesce::Coalesce::from_mleap),
-        ("regex_indexer", regex_indexer::RegexIndexer::from_mleap),
-        (
-            "multinomial_labeler",
-            multinomial_labeler::MultinomialLabeler::from_mleap,
-        ),
-        (
-            "map_entry_selector",
-            map_entry_selector::MapEntrySelector::from_mleap,
-        ),
-        ("linear_svc", linear_svc::LinearSvc::from_mleap_linear_svc),
-        (
-            "support_vector_machine",
-            linear_svc::LinearSvc::from_mleap_svm,
-        ),
-    ]
+impl StageDecl {
+    /// A Spark class loaded by `load` into one stage.
+    pub const fn spark(class: &'static str, load: SparkLoader) -> Self {
+        Self {
+            class,
+            spark: Some(SparkLoad::One(load)),
+            mleap: None,
+        }
+    }
+
+    /// A Spark class loaded by `load` into several stages (possibly from nested model
+    /// directories: [`SparkStageDir::load_nested`]).
+    pub const fn spark_many(class: &'static str, load: SparkNestedLoader) -> Self {
+        Self {
+            class,
+            spark: Some(SparkLoad::Many(load)),
+            mleap: None,
+        }
+    }
+
+    /// An MLeap op with no Spark class, loaded into one stage reporting `class`.
+    pub const fn mleap_only(class: &'static str, op: &'static str, load: MleapLoader) -> Self {
+        Self {
+            class,
+            spark: None,
+            mleap: Some((op, MleapLoad::One(load))),
+        }
+    }
+
+    /// With the MLeap op `op` loading onto the same stage.
+    pub const fn mleap(mut self, op: &'static str, load: MleapLoader) -> Self {
+        self.mleap = Some((op, MleapLoad::One(load)));
+        self
+    }
+
+    /// With the MLeap op `op` loading into several stages (possibly from nested nodes:
+    /// [`crate::formats::mleap::load_nested`]).
+    pub const fn mleap_many(mut self, op: &'static str, load: MleapNestedLoader) -> Self {
+        self.mleap = Some((op, MleapLoad::Many(load)));
+        self
+    }
+
+    /// The MLeap op, if any.
+    pub fn op(&self) -> Option<&'static str> {
+        self.mleap.map(|(op, _)| op)
+    }
+}
+
+/// Declares the stage modules: each is a `pub mod` and its `DECL` joins [`DECLS`].
+macro_rules! stages {
+    ($($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Every stage ember implements, module by module (each module's `DECL`).
+        pub static DECLS: &[&[StageDecl]] = &[$($module::DECL),*];
+    };
+}
+
+stages!(
+    binarizer,
+    bucketizer,
+    coalesce,
+    count_vectorizer,
+    elementwise_product,
+    hashing_tf,
+    idf,
+    imputer,
+    index_to_string,
+    linear_regression,
+    linear_svc,
+    logistic_regression,
+    map_entry_selector,
+    math_binary,
+    math_unary,
+    max_abs_scaler,
+    min_max_scaler,
+    multinomial_labeler,
+    naive_bayes,
+    ngram,
+    normalizer,
+    one_hot_encoder,
+    polynomial_expansion,
+    regex_indexer,
+    standard_scaler,
+    stopwords_remover,
+    string_indexer,
+    string_map,
+    tokenizer,
+    tree_models,
+    vector_assembler,
+    vector_slicer,
+    word2vec,
+    word_filter,
+);
+
+/// Every declaration, in [`DECLS`] order.
+pub fn declarations() -> impl Iterator<Item = &'static StageDecl> {
+    DECLS.iter().flat_map(|d| d.iter())
+}
+
+/// Spark class name → loader, for every declared class with a Spark loader (what
+/// [`crate::formats::spark::load`] takes).
+pub fn spark_registry() -> Vec<(&'static str, SparkLoad)> {
+    declarations()
+        .filter_map(|d| d.spark.map(|l| (d.class, l)))
+        .collect()
+}
+
+/// MLeap op name → loader, for every declared op (what [`crate::formats::mleap::load`] takes;
+/// the `pipeline` op is built in).
+pub fn mleap_registry() -> Vec<(&'static str, MleapLoad)> {
+    declarations().filter_map(|d| d.mleap).collect()
+}
+
+/// The stage a loader is reading, as its load errors name it: the uid, and the class as the
+/// model file names it (Spark's class name, or `MLeap op <op>`). Both front ends build the
+/// stage through the same constructor, which reports every param error through this.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The stage's uid (Spark's uid, MLeap's node name).
+    pub uid: String,
+    /// Spark's class name or `MLeap op <op>`.
+    pub class: String,
+}
+
+impl Origin {
+    /// A param error about this stage.
+    pub fn error(&self, param: &str, message: impl Into<String>) -> EmberError {
+        EmberError::Param {
+            uid: self.uid.clone(),
+            class: self.class.clone(),
+            param: param.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<&SparkStageDir> for Origin {
+    fn from(dir: &SparkStageDir) -> Self {
+        Self {
+            uid: dir.uid.clone(),
+            class: dir.class.clone(),
+        }
+    }
+}
+
+impl From<&MleapNode> for Origin {
+    fn from(node: &MleapNode) -> Self {
+        Self {
+            uid: node.name.clone(),
+            class: format!("MLeap op {}", node.op),
+        }
+    }
 }
 
 /// MLeap's `handle_invalid` attribute (absent or `{}` means `error`), restricted to the values
@@ -246,17 +221,24 @@ fn allowed_handle_invalid(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn registry_has_unique_classes() {
-        let mut classes: Vec<_> = super::spark_registry().iter().map(|(c, _)| *c).collect();
+    fn classes_and_ops_are_declared_once() {
+        let mut classes: Vec<_> = declarations().map(|d| d.class).collect();
         let n = classes.len();
         classes.sort();
         classes.dedup();
-        assert_eq!(classes.len(), n);
-        let mut ops: Vec<_> = super::mleap_registry().iter().map(|(c, _)| *c).collect();
+        assert_eq!(classes.len(), n, "a class is declared twice");
+        let mut ops: Vec<_> = declarations().filter_map(|d| d.op()).collect();
         let n = ops.len();
         ops.sort();
         ops.dedup();
-        assert_eq!(ops.len(), n);
+        assert_eq!(ops.len(), n, "an op is declared twice");
+        assert!(
+            ops.iter().all(|op| *op != "pipeline"),
+            "pipeline is built in"
+        );
+        assert!(declarations().all(|d| d.spark.is_some() || d.mleap.is_some()));
     }
 }

@@ -8,12 +8,18 @@ use ember_udfs::multinomial_labeler::{
     LabelerOutput, MultinomialLabeler as Model, MultinomialLabelerUdf,
 };
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// The MLeap model class (there is no Spark class).
 pub const CLASS: &str = "ml.combust.mleap.core.feature.MultinomialLabelerModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "multinomial_labeler", MultinomialLabeler::from_mleap),
+];
 
 /// A fitted labeler with its columns; either output may be absent.
 #[derive(Debug)]

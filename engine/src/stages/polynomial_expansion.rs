@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ember_udfs::polynomial_expansion::PolynomialExpansion;
 
 use super::vector_map::VectorMapStage;
+use crate::stages::StageDecl;
 use crate::error::{EmberError, Result};
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -12,6 +13,11 @@ use crate::stage::Stage;
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.PolynomialExpansion";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, from_spark).mleap("polynomial_expansion", from_mleap),
+];
 
 fn build(
     uid: String,

@@ -4,12 +4,18 @@ use std::sync::Arc;
 
 use ember_udfs::regex_indexer::{RegexIndex, RegexIndexerUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// MLeap's name for the transformer (it has no Spark class).
 pub const CLASS: &str = "ml.combust.mleap.runtime.transformer.feature.RegexIndexer";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "regex_indexer", RegexIndexer::from_mleap),
+];
 
 /// A regex → index lookup.
 #[derive(Debug)]
@@ -68,8 +74,7 @@ impl Stage for RegexIndexer {
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        // an int column; ember's column kinds have no integer kind
-        vec![ColumnSpec::new(&self.output, ColumnType::Double)]
+        vec![ColumnSpec::new(&self.output, ColumnType::Integer)]
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use ember_udfs::standard_scaler::{StandardScaler as Scaler, StandardScalerUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -11,6 +12,11 @@ use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, Stag
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.StandardScalerModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, StandardScaler::from_spark).mleap("standard_scaler", StandardScaler::from_mleap),
+];
 
 /// A fitted StandardScaler.
 #[derive(Debug)]

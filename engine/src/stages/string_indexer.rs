@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use datafusion::logical_expr::col;
 use ember_udfs::HandleInvalid;
 use ember_udfs::string_indexer::{StringIndex, StringIndexerUdf};
 
 use crate::error::Result;
+use crate::stages::multi_column::ColumnPairs;
+use crate::stages::{Origin, StageDecl};
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
 use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
@@ -14,12 +15,16 @@ use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, Stag
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.StringIndexerModel";
 
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, StringIndexer::from_spark).mleap("string_indexer", StringIndexer::from_mleap),
+];
+
 /// A fitted StringIndexer: one label list per input column.
 #[derive(Debug)]
 pub struct StringIndexer {
     uid: String,
-    inputs: Vec<String>,
-    outputs: Vec<String>,
+    columns: ColumnPairs,
     indexes: Vec<Arc<StringIndex>>,
     handle_invalid: HandleInvalid,
 }
@@ -35,8 +40,7 @@ impl StringIndexer {
     ) -> Self {
         Self {
             uid: uid.into(),
-            inputs,
-            outputs,
+            columns: ColumnPairs { inputs, outputs },
             indexes: labels
                 .into_iter()
                 .map(|l| Arc::new(StringIndex::new(l)))
@@ -45,9 +49,27 @@ impl StringIndexer {
         }
     }
 
+    /// The stage, after checking one label list per column pair.
+    fn build(
+        at: &Origin,
+        columns: ColumnPairs,
+        labels: Vec<Vec<String>>,
+        handle_invalid: HandleInvalid,
+    ) -> Result<Arc<dyn Stage>> {
+        columns.check(at, "labelsArray", "label lists", labels.len())?;
+        let ColumnPairs { inputs, outputs } = columns;
+        Ok(Arc::new(Self::new(
+            at.uid.clone(),
+            inputs,
+            outputs,
+            labels,
+            handle_invalid,
+        )))
+    }
+
     /// Loads a Spark-saved `StringIndexerModel` (`labelsArray`, or Spark 2's `labels`).
     pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        let (inputs, outputs) = dir.in_out_columns()?;
+        let columns = ColumnPairs::from_spark(dir)?;
         let handle_invalid = super::handle_invalid(dir, &["error", "skip", "keep"])?;
         let data = dir.data()?;
         let row = DataRow::new(dir, &data);
@@ -56,55 +78,25 @@ impl StringIndexer {
         } else {
             vec![row.strings("labels")?]
         };
-        if labels.len() != inputs.len() {
-            return Err(dir.param_error(
-                "labelsArray",
-                format!(
-                    "{} label lists for {} input columns",
-                    labels.len(),
-                    inputs.len()
-                ),
-            ));
-        }
-        Ok(Arc::new(Self::new(
-            dir.uid.clone(),
-            inputs,
-            outputs,
-            labels,
-            handle_invalid,
-        )))
+        Self::build(&dir.into(), columns, labels, handle_invalid)
     }
 
     /// Loads MLeap's `string_indexer` op: `labels_length` + `labels_array_{k}` (Spark 3 era), or
     /// the legacy single `labels` list; ports `input`/`output` or `input0..N`/`output0..N`.
     pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        let inputs = MleapNode::numbered(&node.inputs, "input");
-        let outputs = MleapNode::numbered(&node.outputs, "output");
         let labels = match node.opt_attr("labels_length", Attributes::i64)? {
             Some(n) => (0..n)
                 .map(|k| node.attr(&format!("labels_array_{k}"), Attributes::strings))
                 .collect::<Result<Vec<_>>>()?,
             None => vec![node.attr("labels", Attributes::strings)?],
         };
-        if inputs.is_empty() || inputs.len() != outputs.len() || inputs.len() != labels.len() {
-            return Err(node.error(
-                "labels",
-                format!(
-                    "{} input ports, {} output ports and {} label lists do not match",
-                    inputs.len(),
-                    outputs.len(),
-                    labels.len()
-                ),
-            ));
-        }
         let handle_invalid = super::mleap_handle_invalid(node, &["error", "skip", "keep"])?;
-        Ok(Arc::new(Self::new(
-            node.name.clone(),
-            inputs,
-            outputs,
+        Self::build(
+            &node.into(),
+            ColumnPairs::from_mleap(node),
             labels,
             handle_invalid,
-        )))
+        )
     }
 }
 
@@ -118,28 +110,21 @@ impl Stage for StringIndexer {
     }
 
     fn inputs(&self) -> Vec<ColumnSpec> {
-        self.inputs
-            .iter()
-            .map(|c| ColumnSpec::new(c, ColumnType::Text))
-            .collect()
+        self.columns.input_specs(ColumnType::Text)
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        self.outputs
-            .iter()
-            .zip(&self.indexes)
-            .map(|(c, idx)| {
-                // Spark's output metadata: the labels, plus "__unknown" under keep
-                let mut labels = idx.labels().to_vec();
-                if self.handle_invalid == HandleInvalid::Keep {
-                    labels.push("__unknown".to_string());
-                }
-                ColumnSpec::new(c, ColumnType::Double).with_meta(ColumnMeta {
-                    vector_size: None,
-                    labels: Some(labels.into()),
-                })
+        self.columns.output_specs(|i, c| {
+            // Spark's output metadata: the labels, plus "__unknown" under keep
+            let mut labels = self.indexes[i].labels().to_vec();
+            if self.handle_invalid == HandleInvalid::Keep {
+                labels.push("__unknown".to_string());
+            }
+            ColumnSpec::new(c, ColumnType::Double).with_meta(ColumnMeta {
+                vector_size: None,
+                labels: Some(labels.into()),
             })
-            .collect()
+        })
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
@@ -155,33 +140,16 @@ impl Stage for StringIndexer {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let mut columns = Vec::with_capacity(self.inputs.len());
-        for (i, ((input, output), index)) in self
-            .inputs
-            .iter()
-            .zip(&self.outputs)
-            .zip(&self.indexes)
-            .enumerate()
-        {
-            let name = ctx.column_udf_name(i, self.inputs.len());
+        let skip = self.handle_invalid == HandleInvalid::Skip;
+        self.columns.compile(ctx, skip, |i, name, input| {
             let udf = StringIndexerUdf::new(
                 name,
                 ctx.stage_ref(),
-                input.as_str(),
-                Arc::clone(index),
+                input,
+                Arc::clone(&self.indexes[i]),
                 self.handle_invalid,
             );
-            columns.push((output.clone(), ctx.call(udf, vec![ctx.text(input)?])));
-        }
-        let plan = StagePlan::columns(columns);
-        Ok(if self.handle_invalid == HandleInvalid::Skip {
-            plan.keep_non_null(
-                self.outputs
-                    .iter()
-                    .map(|o| col(datafusion::common::Column::from_name(o))),
-            )
-        } else {
-            plan
+            Ok(ctx.call(udf, vec![ctx.text(input)?]))
         })
     }
 }

@@ -6,12 +6,18 @@ use std::sync::Arc;
 use ember_udfs::HandleInvalid;
 use ember_udfs::string_map::{StringMap as Model, StringMapUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
 
 /// The Spark transformer MLeap's extension defines for this op.
 pub const CLASS: &str = "org.apache.spark.ml.mleap.feature.StringMap";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "string_map", StringMap::from_mleap),
+];
 
 /// A string → double lookup.
 #[derive(Debug)]

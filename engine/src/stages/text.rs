@@ -1,5 +1,6 @@
-//! The shared shape of the text stages: one UDF per `input → output` column pair, a string or
-//! an array of strings in, an array of strings or a vector out. The stage files
+//! The shared shape of the text stages: one UDF per `input → output` column pair (the
+//! multi-column shell's [`ColumnPairs`]), a string or an array of strings in, an array of
+//! strings or a vector out. The stage files
 //! (`tokenizer.rs`, `stopwords_remover.rs`, ...) hold the loaders; this file holds `impl Stage`.
 
 use std::sync::Arc;
@@ -10,13 +11,14 @@ use crate::error::Result;
 use crate::formats::mleap::MleapNode;
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
+use crate::stages::multi_column::ColumnPairs;
 
 /// A fitted text stage computed by kernel `K`.
 #[derive(Debug)]
 pub struct TextStage<K: TextKernel> {
     uid: String,
     class: &'static str,
-    columns: Vec<(String, String)>,
+    columns: ColumnPairs,
     input: ColumnType,
     output: ColumnType,
     output_size: Option<usize>,
@@ -32,7 +34,7 @@ impl<K: TextKernel> TextStage<K> {
     pub fn boxed(
         uid: impl Into<String>,
         class: &'static str,
-        columns: Vec<(String, String)>,
+        columns: ColumnPairs,
         input: ColumnType,
         output: ColumnType,
         output_size: Option<usize>,
@@ -62,22 +64,16 @@ impl<K: TextKernel> Stage for TextStage<K> {
     }
 
     fn inputs(&self) -> Vec<ColumnSpec> {
-        self.columns
-            .iter()
-            .map(|(i, _)| ColumnSpec::new(i, self.input))
-            .collect()
+        self.columns.input_specs(self.input.clone())
     }
 
     fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        self.columns
-            .iter()
-            .map(|(_, o)| {
-                ColumnSpec::new(o, self.output).with_meta(ColumnMeta {
-                    vector_size: self.output_size,
-                    labels: None,
-                })
+        self.columns.output_specs(|_, o| {
+            ColumnSpec::new(o, self.output.clone()).with_meta(ColumnMeta {
+                vector_size: self.output_size,
+                labels: None,
             })
-            .collect()
+        })
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
@@ -85,38 +81,31 @@ impl<K: TextKernel> Stage for TextStage<K> {
     }
 
     fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        let mut out = Vec::with_capacity(self.columns.len());
-        for (k, (input, output)) in self.columns.iter().enumerate() {
+        self.columns.compile(ctx, false, |_, name, input| {
             let arg = match self.input {
                 ColumnType::TextList => ctx.text_list(input)?,
                 _ => ctx.string(input)?,
             };
-            let udf = TextUdf::new(
-                ctx.column_udf_name(k, self.columns.len()),
-                ctx.stage_ref(),
-                input.as_str(),
-                Arc::clone(&self.kernel),
-            );
-            out.push((output.clone(), ctx.call(udf, vec![arg])));
-        }
-        Ok(StagePlan::columns(out))
+            let udf = TextUdf::new(name, ctx.stage_ref(), input, Arc::clone(&self.kernel));
+            Ok(ctx.call(udf, vec![arg]))
+        })
     }
 }
 
 /// `inputCol → outputCol` of a Spark stage.
-pub(crate) fn spark_single(dir: &SparkStageDir) -> Result<Vec<(String, String)>> {
-    Ok(vec![(
-        dir.required_string("inputCol")?,
-        dir.required_string("outputCol")?,
-    )])
+pub(crate) fn spark_single(dir: &SparkStageDir) -> Result<ColumnPairs> {
+    Ok(ColumnPairs {
+        inputs: vec![dir.required_string("inputCol")?],
+        outputs: vec![dir.required_string("outputCol")?],
+    })
 }
 
 /// `input → output` ports of an MLeap node.
-pub(crate) fn mleap_single(node: &MleapNode) -> Result<Vec<(String, String)>> {
-    Ok(vec![(
-        node.required_input("input")?,
-        node.required_output("output")?,
-    )])
+pub(crate) fn mleap_single(node: &MleapNode) -> Result<ColumnPairs> {
+    Ok(ColumnPairs {
+        inputs: vec![node.required_input("input")?],
+        outputs: vec![node.required_output("output")?],
+    })
 }
 
 /// An integer param (Spark writes IntParams as JSON numbers) within `min..`, or `default`.

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use ember_udfs::tokenizer::RegexTokenizer;
 
 use super::text::{TextStage, mleap_single, spark_int, spark_single};
+use crate::stages::StageDecl;
 use crate::error::Result;
+use crate::stages::multi_column::ColumnPairs;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
 use crate::stage::{ColumnType, Stage};
@@ -16,10 +18,16 @@ pub const CLASS: &str = "org.apache.spark.ml.feature.Tokenizer";
 /// Spark class name of RegexTokenizer.
 pub const REGEX_CLASS: &str = "org.apache.spark.ml.feature.RegexTokenizer";
 
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, tokenizer_from_spark).mleap("tokenizer", tokenizer_from_mleap),
+    StageDecl::spark(REGEX_CLASS, regex_tokenizer_from_spark).mleap("regex_tokenizer", regex_tokenizer_from_mleap),
+];
+
 fn stage(
     uid: &str,
     class: &'static str,
-    columns: Vec<(String, String)>,
+    columns: ColumnPairs,
     t: RegexTokenizer,
 ) -> Arc<dyn Stage> {
     let params = if class == CLASS {

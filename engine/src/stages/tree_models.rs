@@ -1,9 +1,9 @@
 //! Tree models: `DecisionTree{Classification,Regression}Model`,
 //! `RandomForest{Classification,Regression}Model`, `GBT{Classification,Regression}Model`.
 //!
-//! Two stage types, one per output shape: [`TreeClassifierStage`] (a probabilistic classifier,
-//! compiled by the shared classifier machinery) and [`TreeRegressorStage`] (one prediction
-//! column). The trees themselves and the ensemble arithmetic live in `ember_udfs::tree`.
+//! One table ([`TREE_CLASSES`]) and one loader per format; a classifier becomes a
+//! [`ClassifierStage`], a regressor a [`RegressorStage`] (the shared shells). The trees
+//! themselves and the ensemble arithmetic live in `ember_udfs::tree`.
 //!
 //! Spark saves a tree as rows of `NodeData` (`id`, `prediction`, `impurityStats`, `leftChild`,
 //! `rightChild`, `split {featureIndex, leftCategoriesOrThreshold, numCategories}`; ids in
@@ -17,31 +17,103 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, StructArray};
 use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
-use ember_udfs::tree::{
-    Ensemble, NodeSpec, Split, Tree, TreeClassifier, TreeRegressor, TreeRegressorUdf,
-};
+use ember_udfs::tree::{Ensemble, NodeSpec, Split, Tree, TreeClassifier, TreeRegressor};
 use serde_json::Value as Json;
 
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode, read_model, read_tree};
 use crate::formats::spark::SparkStageDir;
-use crate::stage::{ColumnSpec, ColumnType, Stage, StageContext, StagePlan};
-use crate::stages::classifier::{ClassifierColumns, mleap_thresholds, spark_thresholds};
+use crate::stage::Stage;
+use crate::stages::classifier::{ClassifierColumns, ClassifierStage, spark_thresholds};
+use crate::stages::regressor::{RegressorColumns, RegressorStage};
+use crate::stages::{Origin, StageDecl};
 
-/// `DecisionTreeClassificationModel`.
-pub const DT_CLASSIFIER: &str =
-    "org.apache.spark.ml.classification.DecisionTreeClassificationModel";
-/// `RandomForestClassificationModel`.
-pub const RF_CLASSIFIER: &str =
-    "org.apache.spark.ml.classification.RandomForestClassificationModel";
-/// `GBTClassificationModel`.
-pub const GBT_CLASSIFIER: &str = "org.apache.spark.ml.classification.GBTClassificationModel";
-/// `DecisionTreeRegressionModel`.
-pub const DT_REGRESSOR: &str = "org.apache.spark.ml.regression.DecisionTreeRegressionModel";
-/// `RandomForestRegressionModel`.
-pub const RF_REGRESSOR: &str = "org.apache.spark.ml.regression.RandomForestRegressionModel";
-/// `GBTRegressionModel`.
-pub const GBT_REGRESSOR: &str = "org.apache.spark.ml.regression.GBTRegressionModel";
+/// One tree class: its Spark class, its MLeap op, the ensemble kind and the output shape.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeClass {
+    /// Spark's class name.
+    pub class: &'static str,
+    /// MLeap's op name.
+    pub op: &'static str,
+    /// Single tree, forest or boosted.
+    pub kind: Ensemble,
+    /// A classifier (probabilistic columns) rather than a regressor (one prediction).
+    pub classifier: bool,
+}
+
+/// The six tree classes.
+pub const TREE_CLASSES: [TreeClass; 6] = [
+    TreeClass {
+        class: "org.apache.spark.ml.classification.DecisionTreeClassificationModel",
+        op: "decision_tree_classifier",
+        kind: Ensemble::Single,
+        classifier: true,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.classification.RandomForestClassificationModel",
+        op: "random_forest_classifier",
+        kind: Ensemble::Forest,
+        classifier: true,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.classification.GBTClassificationModel",
+        op: "gbt_classifier",
+        kind: Ensemble::Boosted,
+        classifier: true,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.regression.DecisionTreeRegressionModel",
+        op: "decision_tree_regression",
+        kind: Ensemble::Single,
+        classifier: false,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.regression.RandomForestRegressionModel",
+        op: "random_forest_regression",
+        kind: Ensemble::Forest,
+        classifier: false,
+    },
+    TreeClass {
+        class: "org.apache.spark.ml.regression.GBTRegressionModel",
+        op: "gbt_regression",
+        kind: Ensemble::Boosted,
+        classifier: false,
+    },
+];
+
+const fn decl(t: TreeClass) -> StageDecl {
+    StageDecl::spark(t.class, from_spark).mleap(t.op, from_mleap)
+}
+
+/// What loads this module's stages: every tree class, through one loader per format.
+pub const DECL: &[StageDecl] = &[
+    decl(TREE_CLASSES[0]),
+    decl(TREE_CLASSES[1]),
+    decl(TREE_CLASSES[2]),
+    decl(TREE_CLASSES[3]),
+    decl(TREE_CLASSES[4]),
+    decl(TREE_CLASSES[5]),
+];
+
+fn tree_class(found: impl Fn(&TreeClass) -> bool) -> Option<TreeClass> {
+    TREE_CLASSES.iter().copied().find(found)
+}
+
+/// Loads any Spark-saved tree model (the class in its metadata picks the kind).
+pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
+    let t = tree_class(|t| t.class == dir.class)
+        .ok_or_else(|| dir.param_error("class", "not a tree model class"))?;
+    from_spark_as(dir, t)
+}
+
+/// Loads any MLeap tree op: `num_features`, and `tree.json` (single trees) or `trees` +
+/// `tree_weights` with one `treeN/` per member (ensembles); classifiers also `num_classes`
+/// (GBT: 2 when absent) and `thresholds`?, with class counts in the leaves.
+pub fn from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
+    let t = tree_class(|t| t.op == node.op)
+        .ok_or_else(|| node.error("op", "not a tree op"))?;
+    from_mleap_as(node, files, t)
+}
 
 fn kind_name(kind: Ensemble) -> &'static str {
     match kind {
@@ -434,311 +506,112 @@ fn mleap_trees(
 }
 
 // ------------------------------------------------------------------------------------------
-// the classifier stage
+// the stages: a classifier or a regressor on the shared shells
 
-/// A fitted tree classifier (decision tree, random forest or GBT).
-#[derive(Debug)]
-pub struct TreeClassifierStage {
-    uid: String,
-    class: &'static str,
+fn classifier(
+    at: &Origin,
+    t: TreeClass,
     columns: ClassifierColumns,
-    model: Arc<TreeClassifier>,
+    (num_features, num_classes): (usize, usize),
+    (trees, weights): (Vec<Tree>, Vec<f64>),
+    thresholds: Option<Vec<f64>>,
+) -> Result<Arc<dyn Stage>> {
+    // thresholds are checked by the classifier shell
+    let model = TreeClassifier::new(t.kind, num_features, num_classes, trees, weights, thresholds)
+        .map_err(|m| at.error("nodeData", m))?;
+    let params = vec![
+        ("model", kind_name(t.kind).to_string()),
+        ("numTrees", model.num_trees().to_string()),
+        ("numClasses", model.num_classes().to_string()),
+        ("numFeatures", num_features.to_string()),
+    ];
+    ClassifierStage::boxed(at, t.class, columns, model, params)
 }
 
-impl TreeClassifierStage {
-    /// A stage around a fitted model.
-    pub fn new(
-        uid: impl Into<String>,
-        class: &'static str,
-        columns: ClassifierColumns,
-        model: TreeClassifier,
-    ) -> Self {
-        Self {
-            uid: uid.into(),
-            class,
-            columns,
-            model: Arc::new(model),
-        }
-    }
-
-    fn from_spark(
-        dir: &SparkStageDir,
-        class: &'static str,
-        kind: Ensemble,
-    ) -> Result<Arc<dyn Stage>> {
-        reject_unsupported_columns(dir, &["leafCol"])?;
-        let num_features = spark_num_features(dir)?;
-        let num_classes = match kind {
-            Ensemble::Boosted => metadata_count(dir, "numClasses")?.unwrap_or(2),
-            _ => metadata_count(dir, "numClasses")?
-                .ok_or_else(|| dir.param_error("numClasses", "missing from the metadata"))?,
-        };
-        if kind == Ensemble::Boosted
-            && let Some(loss) = dir.string("lossType")?
-            && !loss.eq_ignore_ascii_case("logistic")
-        {
-            return Err(dir.param_error("lossType", format!("'{loss}' (expected logistic)")));
-        }
-        let thresholds = spark_thresholds(dir, num_classes)?;
-        let (trees, weights) = spark_trees(dir, kind, kind != Ensemble::Boosted)?;
-        let model =
-            TreeClassifier::new(kind, num_features, num_classes, trees, weights, thresholds)
-                .map_err(|m| dir.param_error("nodeData", m))?;
-        Ok(Arc::new(Self::new(
-            dir.uid.clone(),
-            class,
-            ClassifierColumns::from_spark(dir)?,
-            model,
-        )))
-    }
-
-    fn from_mleap(
-        node: &MleapNode,
-        files: &dyn BundleFiles,
-        class: &'static str,
-        kind: Ensemble,
-    ) -> Result<Arc<dyn Stage>> {
-        let columns = ClassifierColumns::from_mleap(node)?;
-        let num_features = mleap_count(node, "num_features")?
-            .ok_or_else(|| node.error("num_features", "missing"))?;
-        let num_classes = match (kind, mleap_count(node, "num_classes")?) {
-            (Ensemble::Boosted, n) => n.unwrap_or(2),
-            (_, Some(n)) => n,
-            (_, None) => return Err(node.error("num_classes", "missing")),
-        };
-        let thresholds = mleap_thresholds(node, num_classes)?;
-        let (trees, weights) = mleap_trees(node, files, kind, kind != Ensemble::Boosted)?;
-        let model =
-            TreeClassifier::new(kind, num_features, num_classes, trees, weights, thresholds)
-                .map_err(|m| node.error("trees", m))?;
-        Ok(Arc::new(Self::new(
-            node.name.clone(),
-            class,
-            columns,
-            model,
-        )))
-    }
-
-    /// Loads a Spark-saved `DecisionTreeClassificationModel`.
-    pub fn dt_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, DT_CLASSIFIER, Ensemble::Single)
-    }
-
-    /// Loads a Spark-saved `RandomForestClassificationModel`.
-    pub fn rf_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, RF_CLASSIFIER, Ensemble::Forest)
-    }
-
-    /// Loads a Spark-saved `GBTClassificationModel`.
-    pub fn gbt_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, GBT_CLASSIFIER, Ensemble::Boosted)
-    }
-
-    /// Loads MLeap's `decision_tree_classifier` op (`num_features`, `num_classes`,
-    /// `thresholds`?, `tree.json` with class counts in the leaves).
-    pub fn dt_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, DT_CLASSIFIER, Ensemble::Single)
-    }
-
-    /// Loads MLeap's `random_forest_classifier` op (`num_features`, `num_classes`, `trees`,
-    /// `tree_weights`, `thresholds`?, one `treeN/` per member).
-    pub fn rf_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, RF_CLASSIFIER, Ensemble::Forest)
-    }
-
-    /// Loads MLeap's `gbt_classifier` op (`num_features`, `trees`, `tree_weights`,
-    /// `thresholds`?, one regression tree per `treeN/`).
-    pub fn gbt_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, GBT_CLASSIFIER, Ensemble::Boosted)
-    }
+fn regressor(
+    at: &Origin,
+    t: TreeClass,
+    columns: RegressorColumns,
+    num_features: usize,
+    (trees, weights): (Vec<Tree>, Vec<f64>),
+) -> Result<Arc<dyn Stage>> {
+    let model = TreeRegressor::new(t.kind, num_features, trees, weights)
+        .map_err(|m| at.error("nodeData", m))?;
+    let params = vec![
+        ("model", kind_name(t.kind).to_string()),
+        ("numTrees", model.num_trees().to_string()),
+        ("numFeatures", num_features.to_string()),
+    ];
+    Ok(RegressorStage::boxed(at, t.class, columns, model, params))
 }
 
-impl Stage for TreeClassifierStage {
-    fn uid(&self) -> &str {
-        &self.uid
-    }
-
-    fn class(&self) -> &'static str {
-        self.class
-    }
-
-    fn inputs(&self) -> Vec<ColumnSpec> {
-        vec![ColumnSpec::new(&self.columns.features, ColumnType::Vector)]
-    }
-
-    fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        self.columns.outputs(self.model.num_classes())
-    }
-
-    fn params(&self) -> Vec<(&'static str, String)> {
-        use ember_udfs::classifier::ProbabilisticClassifier;
-        let m = &self.model;
-        let mut p = vec![
-            ("model", kind_name(m.kind()).to_string()),
-            ("numTrees", m.num_trees().to_string()),
-            ("numClasses", m.num_classes().to_string()),
-            ("numFeatures", m.num_features().to_string()),
-        ];
-        if let Some(t) = m.thresholds() {
-            p.push(("thresholds", format!("{t:?}")));
-        }
-        p
-    }
-
-    fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        self.columns.compile(ctx, &self.model)
-    }
-}
-
-// ------------------------------------------------------------------------------------------
-// the regressor stage
-
-/// A fitted tree regressor (decision tree, random forest or GBT).
-#[derive(Debug)]
-pub struct TreeRegressorStage {
-    uid: String,
-    class: &'static str,
-    features: String,
-    prediction: String,
-    model: Arc<TreeRegressor>,
-}
-
-impl TreeRegressorStage {
-    /// A stage predicting `prediction` from `features` (an empty prediction name produces
-    /// nothing, as in Spark).
-    pub fn new(
-        uid: impl Into<String>,
-        class: &'static str,
-        features: String,
-        prediction: String,
-        model: TreeRegressor,
-    ) -> Self {
-        Self {
-            uid: uid.into(),
-            class,
-            features,
-            prediction,
-            model: Arc::new(model),
-        }
-    }
-
-    fn from_spark(
-        dir: &SparkStageDir,
-        class: &'static str,
-        kind: Ensemble,
-    ) -> Result<Arc<dyn Stage>> {
+fn from_spark_as(dir: &SparkStageDir, t: TreeClass) -> Result<Arc<dyn Stage>> {
+    let at = Origin::from(dir);
+    let num_features = spark_num_features(dir)?;
+    if !t.classifier {
         reject_unsupported_columns(dir, &["leafCol", "varianceCol"])?;
-        let num_features = spark_num_features(dir)?;
-        let (trees, weights) = spark_trees(dir, kind, false)?;
-        let model = TreeRegressor::new(kind, num_features, trees, weights)
-            .map_err(|m| dir.param_error("nodeData", m))?;
-        Ok(Arc::new(Self::new(
-            dir.uid.clone(),
-            class,
-            dir.string("featuresCol")?
-                .unwrap_or_else(|| "features".into()),
-            dir.string("predictionCol")?
-                .unwrap_or_else(|| "prediction".into()),
-            model,
-        )))
+        let trees = spark_trees(dir, t.kind, false)?;
+        return regressor(
+            &at,
+            t,
+            RegressorColumns::from_spark(dir)?,
+            num_features,
+            trees,
+        );
     }
-
-    fn from_mleap(
-        node: &MleapNode,
-        files: &dyn BundleFiles,
-        class: &'static str,
-        kind: Ensemble,
-    ) -> Result<Arc<dyn Stage>> {
-        let num_features = mleap_count(node, "num_features")?
-            .ok_or_else(|| node.error("num_features", "missing"))?;
-        let (trees, weights) = mleap_trees(node, files, kind, false)?;
-        let model = TreeRegressor::new(kind, num_features, trees, weights)
-            .map_err(|m| node.error("trees", m))?;
-        Ok(Arc::new(Self::new(
-            node.name.clone(),
-            class,
-            node.required_input("features")?,
-            node.output("prediction").unwrap_or_default().to_string(),
-            model,
-        )))
+    reject_unsupported_columns(dir, &["leafCol"])?;
+    let num_classes = match t.kind {
+        Ensemble::Boosted => metadata_count(dir, "numClasses")?.unwrap_or(2),
+        _ => metadata_count(dir, "numClasses")?
+            .ok_or_else(|| dir.param_error("numClasses", "missing from the metadata"))?,
+    };
+    if t.kind == Ensemble::Boosted
+        && let Some(loss) = dir.string("lossType")?
+        && !loss.eq_ignore_ascii_case("logistic")
+    {
+        return Err(dir.param_error("lossType", format!("'{loss}' (expected logistic)")));
     }
-
-    /// Loads a Spark-saved `DecisionTreeRegressionModel`.
-    pub fn dt_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, DT_REGRESSOR, Ensemble::Single)
-    }
-
-    /// Loads a Spark-saved `RandomForestRegressionModel`.
-    pub fn rf_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, RF_REGRESSOR, Ensemble::Forest)
-    }
-
-    /// Loads a Spark-saved `GBTRegressionModel`.
-    pub fn gbt_from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
-        Self::from_spark(dir, GBT_REGRESSOR, Ensemble::Boosted)
-    }
-
-    /// Loads MLeap's `decision_tree_regression` op (`num_features`, `tree.json`).
-    pub fn dt_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, DT_REGRESSOR, Ensemble::Single)
-    }
-
-    /// Loads MLeap's `random_forest_regression` op (`num_features`, `trees`, `tree_weights`,
-    /// one `treeN/` per member).
-    pub fn rf_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, RF_REGRESSOR, Ensemble::Forest)
-    }
-
-    /// Loads MLeap's `gbt_regression` op (`num_features`, `trees`, `tree_weights`, one
-    /// `treeN/` per member).
-    pub fn gbt_from_mleap(node: &MleapNode, files: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {
-        Self::from_mleap(node, files, GBT_REGRESSOR, Ensemble::Boosted)
-    }
+    let trees = spark_trees(dir, t.kind, t.kind != Ensemble::Boosted)?;
+    classifier(
+        &at,
+        t,
+        ClassifierColumns::from_spark(dir)?,
+        (num_features, num_classes),
+        trees,
+        spark_thresholds(dir)?,
+    )
 }
 
-impl Stage for TreeRegressorStage {
-    fn uid(&self) -> &str {
-        &self.uid
-    }
-
-    fn class(&self) -> &'static str {
-        self.class
-    }
-
-    fn inputs(&self) -> Vec<ColumnSpec> {
-        vec![ColumnSpec::new(&self.features, ColumnType::Vector)]
-    }
-
-    fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
-        if self.prediction.is_empty() {
-            return vec![];
-        }
-        vec![ColumnSpec::new(&self.prediction, ColumnType::Double)]
-    }
-
-    fn params(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("model", kind_name(self.model.kind()).to_string()),
-            ("numTrees", self.model.num_trees().to_string()),
-            ("numFeatures", self.model.num_features().to_string()),
-        ]
-    }
-
-    fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
-        if self.prediction.is_empty() {
-            return Ok(StagePlan::default());
-        }
-        let udf = TreeRegressorUdf::new(
-            ctx.udf_name(""),
-            ctx.stage_ref(),
-            self.features.as_str(),
-            Arc::clone(&self.model),
+fn from_mleap_as(node: &MleapNode, files: &dyn BundleFiles, t: TreeClass) -> Result<Arc<dyn Stage>> {
+    let at = Origin::from(node);
+    let num_features =
+        mleap_count(node, "num_features")?.ok_or_else(|| node.error("num_features", "missing"))?;
+    if !t.classifier {
+        let trees = mleap_trees(node, files, t.kind, false)?;
+        return regressor(
+            &at,
+            t,
+            RegressorColumns::from_mleap(node)?,
+            num_features,
+            trees,
         );
-        Ok(StagePlan::columns(vec![(
-            self.prediction.clone(),
-            ctx.call(udf, vec![ctx.vector(&self.features)?]),
-        )]))
     }
+    let columns = ClassifierColumns::from_mleap(node)?;
+    let num_classes = match (t.kind, mleap_count(node, "num_classes")?) {
+        (Ensemble::Boosted, n) => n.unwrap_or(2),
+        (_, Some(n)) => n,
+        (_, None) => return Err(node.error("num_classes", "missing")),
+    };
+    let thresholds = node.opt_attr("thresholds", Attributes::f64s)?;
+    let trees = mleap_trees(node, files, t.kind, t.kind != Ensemble::Boosted)?;
+    classifier(
+        &at,
+        t,
+        columns,
+        (num_features, num_classes),
+        trees,
+        thresholds,
+    )
 }
 
 #[cfg(test)]

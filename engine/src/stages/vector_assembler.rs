@@ -6,6 +6,7 @@ use datafusion::logical_expr::col;
 use ember_udfs::HandleInvalid;
 use ember_udfs::vector_assembler::{AssemblerInput, VectorAssemblerUdf};
 
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -13,6 +14,11 @@ use crate::stage::{ColumnMeta, ColumnSpec, ColumnType, Stage, StageContext, Stag
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.VectorAssembler";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, VectorAssembler::from_spark).mleap("vector_assembler", VectorAssembler::from_mleap),
+];
 
 /// A VectorAssembler (a transformer: nothing fitted).
 #[derive(Debug)]

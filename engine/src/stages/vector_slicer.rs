@@ -6,6 +6,7 @@ use ember_udfs::vector_slicer::VectorSlicer;
 use serde_json::Value;
 
 use super::vector_map::VectorMapStage;
+use crate::stages::StageDecl;
 use crate::error::{EmberError, Result};
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -13,6 +14,11 @@ use crate::stage::Stage;
 
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.VectorSlicer";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, from_spark).mleap("vector_slicer", from_mleap),
+];
 
 fn build(
     uid: String,

@@ -7,6 +7,8 @@ use arrow::datatypes::{DataType, Float64Type};
 use ember_udfs::word2vec::{Word2Vec, Word2VecKernel};
 
 use super::text::{TextStage, mleap_single, spark_int, spark_single};
+use crate::stages::StageDecl;
+use crate::stages::multi_column::ColumnPairs;
 use crate::error::{EmberError, Result};
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::SparkStageDir;
@@ -15,7 +17,12 @@ use crate::stage::{ColumnType, Stage};
 /// Spark class name.
 pub const CLASS: &str = "org.apache.spark.ml.feature.Word2VecModel";
 
-fn stage(uid: &str, columns: Vec<(String, String)>, m: Word2Vec) -> Arc<dyn Stage> {
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::spark(CLASS, from_spark).mleap("word_to_vector", from_mleap),
+];
+
+fn stage(uid: &str, columns: ColumnPairs, m: Word2Vec) -> Arc<dyn Stage> {
     let params = vec![
         ("vectorSize", m.size.to_string()),
         ("numWords", m.num_words().to_string()),

@@ -6,12 +6,18 @@ use std::sync::Arc;
 use ember_udfs::word_filter::WordFilter;
 
 use super::text::{TextStage, mleap_single};
+use crate::stages::StageDecl;
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::stage::{ColumnType, Stage};
 
 /// The MLeap model class (there is no Spark class).
 pub const CLASS: &str = "ml.combust.mleap.core.feature.WordLengthFilterModel";
+
+/// What loads this module's stages.
+pub const DECL: &[StageDecl] = &[
+    StageDecl::mleap_only(CLASS, "word_filter", from_mleap),
+];
 
 /// Loads MLeap's `word_filter` op (`length`, default 3 as in MLeap's model).
 pub fn from_mleap(node: &MleapNode, _: &dyn BundleFiles) -> Result<Arc<dyn Stage>> {

@@ -3,7 +3,9 @@
 //! * `basic`: the value's Java `toString` (`1.0E7`, `0.1`, `true`, `abc`), unquoted, for every
 //!   Accept (a jsonlines Accept still gets the bare value).
 //! * `vector`/`array` with `text/csv`: the elements joined by `,` (vectors dense, zeros
-//!   included; strings unquoted).
+//!   included; strings unquoted). An array of vectors (LSH) renders each vector densified in
+//!   brackets (`[1.0,0.0],[2.0]`; JSON: `{"features":[[1.0,0.0],[2.0]]}`): the container has no
+//!   rule for nested vectors, so each is written as a top-level vector would be.
 //! * with `application/jsonlines`: `{"features":[..]}` (numbers as JSON numbers in Java's
 //!   format, NaN and infinities as strings).
 //! * with `application/jsonlines;data=text`: `{"source":"<elements joined by a space>"}`.
@@ -156,6 +158,46 @@ fn sparse_vector(
     Ok(())
 }
 
+/// Writes a vector as a JSON value: the array of its elements (zeros included), or a sparse
+/// vector larger than the dense limit as `{"size":n,"indices":[..],"values":[..]}`.
+fn vector_json(out: &mut String, v: &VectorRef<'_>, limits: &RenderLimits) -> Result<(), ApiError> {
+    match *v {
+        VectorRef::Sparse {
+            size,
+            indices,
+            values,
+        } if size > limits.max_dense_size => {
+            sparse_vector(out, size, indices, values, true, limits)
+        }
+        _ => {
+            out.push('[');
+            dense_elements(out, v, ',', json_number, limits)?;
+            out.push(']');
+            Ok(())
+        }
+    }
+}
+
+/// Writes a vector inside an array as text: `[elements]` (zeros included), or a sparse vector
+/// larger than the dense limit as `(size,[indices],[values])`.
+fn vector_text(out: &mut String, v: &VectorRef<'_>, limits: &RenderLimits) -> Result<(), ApiError> {
+    match *v {
+        VectorRef::Sparse {
+            size,
+            indices,
+            values,
+        } if size > limits.max_dense_size => {
+            sparse_vector(out, size, indices, values, false, limits)
+        }
+        _ => {
+            out.push('[');
+            dense_elements(out, v, ',', write_java_double, limits)?;
+            out.push(']');
+            Ok(())
+        }
+    }
+}
+
 /// Renders one vector for `accept`.
 fn vector(
     out: &mut String,
@@ -172,7 +214,7 @@ fn vector(
             Accept::Csv => sparse_vector(out, size, indices, values, false, limits),
             Accept::JsonLines => {
                 out.push_str("{\"features\":");
-                sparse_vector(out, size, indices, values, true, limits)?;
+                vector_json(out, v, limits)?;
                 out.push('}');
                 Ok(())
             }
@@ -187,9 +229,9 @@ fn vector(
         _ => match accept {
             Accept::Csv => dense_elements(out, v, ',', write_java_double, limits),
             Accept::JsonLines => {
-                out.push_str("{\"features\":[");
-                dense_elements(out, v, ',', json_number, limits)?;
-                out.push_str("]}");
+                out.push_str("{\"features\":");
+                vector_json(out, v, limits)?;
+                out.push('}');
                 Ok(())
             }
             // Java's number text holds no character JSON needs escaped
@@ -266,13 +308,30 @@ pub fn render(
             t => return Err(ApiError::internal(format!("cannot render {t} as a list"))),
         };
         let inner = CellWriter::new(&items).map_err(err)?;
+        // an array of vectors (LSH): each element densified as a top-level vector is, in
+        // brackets (`[1.0,0.0]`; JSON: `[1.0,0.0]`), or past the dense limit in its sparse form
+        let item_vectors = if is_vector_type(items.data_type()) {
+            Some(
+                VectorArray::try_new(items.as_ref())
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let item_vector = |i: usize| match &item_vectors {
+            Some(va) => va.value(i).map_err(|e| ApiError::internal(e.to_string())),
+            None => Ok(None),
+        };
         match accept {
             Accept::Csv => {
                 for i in 0..items.len() {
                     if i > 0 {
                         out.push(',');
                     }
-                    inner.text(i, &mut out).map_err(err)?;
+                    match item_vector(i)? {
+                        Some(v) => vector_text(&mut out, &v, limits)?,
+                        None => inner.text(i, &mut out).map_err(err)?,
+                    }
                     if out.len() > limits.max_response_bytes {
                         return Err(too_long(limits));
                     }
@@ -284,7 +343,10 @@ pub fn render(
                     if i > 0 {
                         out.push(',');
                     }
-                    inner.json(i, &mut out).map_err(err)?;
+                    match item_vector(i)? {
+                        Some(v) => vector_json(&mut out, &v, limits)?,
+                        None => inner.json(i, &mut out).map_err(err)?,
+                    }
                     if out.len() > limits.max_response_bytes {
                         return Err(too_long(limits));
                     }
@@ -298,7 +360,10 @@ pub fn render(
                         line.push(' ');
                     }
                     element.clear();
-                    inner.text(i, &mut element).map_err(err)?;
+                    match item_vector(i)? {
+                        Some(v) => vector_text(&mut element, &v, limits)?,
+                        None => inner.text(i, &mut element).map_err(err)?,
+                    }
                     line.push_str(&element);
                     if out.len() + line.len() > limits.max_response_bytes {
                         return Err(too_long(limits));
@@ -377,6 +442,61 @@ mod tests {
         // at the limit: still dense
         let at = |b: &mut VectorBuilder| b.push_sparse(3, &[2], &[1.0]);
         assert_eq!(one(at, Accept::Csv, l), "0.0,0.0,1.0");
+    }
+
+    fn render_one(column: &ArrayRef, accept: Accept, structure: Structure) -> String {
+        render(
+            column,
+            None,
+            column.len(),
+            accept,
+            structure,
+            &RenderLimits::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn integer_outputs_render_as_their_values() {
+        let ints: ArrayRef = std::sync::Arc::new(arrow::array::Int32Array::from(vec![
+            Some(3),
+            None,
+            Some(-1),
+        ]));
+        for accept in [Accept::Csv, Accept::JsonLines, Accept::JsonLinesText] {
+            assert_eq!(render_one(&ints, accept, Structure::Basic), "3\n\n-1");
+        }
+    }
+
+    #[test]
+    fn arrays_of_vectors_render_each_vector() {
+        use arrow::array::ListArray;
+        use arrow::buffer::OffsetBuffer;
+        use arrow::datatypes::Field;
+        let mut b = VectorBuilder::default();
+        b.push_dense(&[1.0, -2.5]);
+        b.push_sparse(3, &[1], &[4.0]);
+        b.push_dense(&[f64::NAN]);
+        let item = Field::new("element", ember_udfs::vector::vector_data_type(), true);
+        let lists: ArrayRef = std::sync::Arc::new(ListArray::new(
+            std::sync::Arc::new(item),
+            OffsetBuffer::new(vec![0, 2, 3].into()),
+            b.finish_array(),
+            None,
+        ));
+        assert_eq!(lists.data_type(), &ember_udfs::vector::vector_list_type());
+        assert_eq!(
+            render_one(&lists, Accept::Csv, Structure::Array),
+            "[1.0,-2.5],[0.0,4.0,0.0]\n[NaN]"
+        );
+        assert_eq!(
+            render_one(&lists, Accept::JsonLines, Structure::Array),
+            "{\"features\":[[1.0,-2.5],[0.0,4.0,0.0]]}\n{\"features\":[[\"NaN\"]]}"
+        );
+        assert_eq!(
+            render_one(&lists, Accept::JsonLinesText, Structure::Array),
+            "{\"source\":\"[1.0,-2.5] [0.0,4.0,0.0]\"}\n{\"source\":\"[NaN]\"}"
+        );
     }
 
     #[test]

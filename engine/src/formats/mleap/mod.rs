@@ -148,6 +148,25 @@ impl MleapNode {
 /// A loader turning a node into a [`Stage`].
 pub type MleapLoader = fn(&MleapNode, &dyn BundleFiles) -> Result<Arc<dyn Stage>>;
 
+/// A loader turning a node into several stages, in order (e.g. one-vs-rest: its inner models
+/// and the stage combining them). It may load nodes nested in its own directory with
+/// [`load_nested`] and `registry`.
+pub type MleapNestedLoader =
+    fn(&MleapNode, &dyn BundleFiles, &MleapRegistry) -> Result<Vec<Arc<dyn Stage>>>;
+
+/// How an op is loaded: into one stage, or into several.
+#[derive(Debug, Clone, Copy)]
+pub enum MleapLoad {
+    /// One stage.
+    One(MleapLoader),
+    /// Several stages (possibly read from nested nodes).
+    Many(MleapNestedLoader),
+}
+
+/// Op name → loader, for every op a load can meet (`stages::mleap_registry()`; `pipeline` is
+/// built in).
+pub type MleapRegistry = [(&'static str, MleapLoad)];
+
 /// A loaded bundle.
 #[derive(Debug)]
 pub struct MleapModel {
@@ -300,10 +319,7 @@ pub fn read_node(
 }
 
 /// Loads a bundle's stages.
-pub fn load(
-    files: &dyn BundleFiles,
-    registry: &[(&'static str, MleapLoader)],
-) -> Result<MleapModel> {
+pub fn load(files: &dyn BundleFiles, registry: &MleapRegistry) -> Result<MleapModel> {
     let info = bundle_info(files)?;
     let mut stages = Vec::new();
     load_into(files, "root", &info, registry, &mut stages, 0)?;
@@ -314,7 +330,7 @@ fn load_into(
     files: &dyn BundleFiles,
     dir: &str,
     info: &BundleInfo,
-    registry: &[(&'static str, MleapLoader)],
+    registry: &MleapRegistry,
     out: &mut Vec<Arc<dyn Stage>>,
     depth: usize,
 ) -> Result<()> {
@@ -345,6 +361,17 @@ fn load_into(
         }
         return Ok(());
     }
+    out.extend(load_node(&node, files, registry)?);
+    Ok(())
+}
+
+/// The stages of one node (not a pipeline) through its op's loader in `registry`; an op not in
+/// it is an error naming the op, the node and the bundle version.
+pub fn load_node(
+    node: &MleapNode,
+    files: &dyn BundleFiles,
+    registry: &MleapRegistry,
+) -> Result<Vec<Arc<dyn Stage>>> {
     let loader = registry
         .iter()
         .find(|(op, _)| *op == node.op)
@@ -352,12 +379,42 @@ fn load_into(
         .ok_or_else(|| EmberError::UnsupportedStage {
             uid: node.name.clone(),
             class: format!("MLeap op '{}'", node.op),
-            where_: format!(" (MLeap bundle version {})", info.version),
+            where_: format!(" (MLeap bundle version {})", node.version),
             supported: std::iter::once("pipeline")
                 .chain(registry.iter().map(|(op, _)| *op))
                 .map(str::to_string)
                 .collect(),
         })?;
-    out.push(loader(&node, files)?);
-    Ok(())
+    match loader {
+        MleapLoad::One(load) => Ok(vec![load(node, files)?]),
+        MleapLoad::Many(load) => load(node, files, registry),
+    }
+}
+
+/// Loads the node (or nested pipeline) in the subdirectory `sub` of `node`'s directory, with
+/// `node`'s bundle version and encoding, into its stages in order.
+pub fn load_nested(
+    node: &MleapNode,
+    sub: &str,
+    files: &dyn BundleFiles,
+    registry: &MleapRegistry,
+) -> Result<Vec<Arc<dyn Stage>>> {
+    if sub.is_empty()
+        || sub
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
+    {
+        return Err(node.error(sub, "not a subdirectory name"));
+    }
+    let dir = format!("{}/{sub}", node.path);
+    let info = BundleInfo {
+        name: node.name.clone(),
+        format: node.format.clone(),
+        version: node.version.clone(),
+    };
+    let mut out = Vec::new();
+    // each level of nesting is a directory deeper: bounded by the depth guard of load_into
+    let depth = dir.matches('/').count();
+    load_into(files, &dir, &info, registry, &mut out, depth)?;
+    Ok(out)
 }
