@@ -20,10 +20,10 @@ use arrow::array::{
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use datafusion::functions::unicode::expr_fn::character_length;
-use datafusion::logical_expr::cast;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
+use datafusion::logical_expr::{cast, col, lit};
 use datafusion::prelude::SessionContext;
 use ember::formats::mleap::{self, BundleFiles, MleapNode, MleapRegistry, files::open_bundle};
 use ember::formats::spark::{self, SparkLoad, SparkRegistry, SparkStageDir};
@@ -277,6 +277,113 @@ impl ScalarUDFImpl for KindUdf {
             }
         };
         Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// Appends `tmp = 2x`, then replaces `x` in place by `tmp + 1` and drops `tmp`.
+#[derive(Debug)]
+struct Rewrite;
+
+impl Stage for Rewrite {
+    fn uid(&self) -> &str {
+        "Rewrite_1"
+    }
+
+    fn class(&self) -> &'static str {
+        "test.ember.Rewrite"
+    }
+
+    fn inputs(&self) -> Vec<ColumnSpec> {
+        vec![ColumnSpec::new("x", ColumnType::Double)]
+    }
+
+    fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
+        vec![
+            ColumnSpec::new("tmp", ColumnType::Double),
+            ColumnSpec::new("x", ColumnType::Double),
+        ]
+    }
+
+    fn dropped(&self) -> Vec<String> {
+        vec!["tmp".into()]
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        vec![]
+    }
+
+    fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
+        let tmp = ctx.double("x")? * lit(2.0);
+        Ok(StagePlan::columns(vec![("tmp".into(), tmp)])
+            .replacing("x", col("tmp") + lit(1.0))
+            .dropping(["tmp"]))
+    }
+}
+
+/// The output is exactly `copied` and `sum = copied + y` (a projection, as SQLTransformer's).
+#[derive(Debug)]
+struct Reshape;
+
+impl Stage for Reshape {
+    fn uid(&self) -> &str {
+        "Reshape_1"
+    }
+
+    fn class(&self) -> &'static str {
+        "test.ember.Reshape"
+    }
+
+    fn inputs(&self) -> Vec<ColumnSpec> {
+        vec![
+            ColumnSpec::new("copied", ColumnType::Double),
+            ColumnSpec::new("y", ColumnType::Double),
+        ]
+    }
+
+    fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
+        vec![ColumnSpec::new("sum", ColumnType::Double)]
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        vec![]
+    }
+
+    fn compile(&self, ctx: &StageContext<'_>) -> Result<StagePlan> {
+        let sum = ctx.double("copied")? + ctx.double("y")?;
+        Ok(StagePlan {
+            select: Some(vec![("copied".into(), col("copied")), ("sum".into(), sum)]),
+            ..StagePlan::default()
+        })
+    }
+}
+
+/// A plan given as it is (for the error cases).
+#[derive(Debug)]
+struct Planned(StagePlan);
+
+impl Stage for Planned {
+    fn uid(&self) -> &str {
+        "Planned_1"
+    }
+
+    fn class(&self) -> &'static str {
+        "test.ember.Planned"
+    }
+
+    fn inputs(&self) -> Vec<ColumnSpec> {
+        vec![]
+    }
+
+    fn outputs(&self, _: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec> {
+        vec![]
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        vec![]
+    }
+
+    fn compile(&self, _: &StageContext<'_>) -> Result<StagePlan> {
+        Ok(self.0.clone())
     }
 }
 
@@ -632,4 +739,177 @@ async fn stages_produce_integer_long_and_array_kinds_written_as_spark_writes_the
         &tmp.path().join("spark.jsonl"),
     );
     assert_eq!(spark_read, read("expected.jsonl"));
+}
+
+// ------------------------------------------------------------------------------------------
+// replacing and dropping columns
+
+fn xy(with_row: bool) -> RecordBatch {
+    let mut fields = vec![
+        Field::new("x", DataType::Float64, true),
+        Field::new("y", DataType::Float64, true),
+    ];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(Float64Array::from(vec![
+            Some(1.0),
+            None,
+            Some(-2.0),
+            Some(0.5),
+        ])),
+        Arc::new(Float64Array::from(vec![10.0, 20.0, 30.0, 40.0])),
+    ];
+    if with_row {
+        fields.push(Field::new("__ember_row", DataType::Int64, false));
+        columns.push(Arc::new(Int64Array::from(vec![7, 8, 9, 10])));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+}
+
+fn names(batch: &RecordBatch) -> Vec<String> {
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+async fn planned(pipeline: &Pipeline, batch: &RecordBatch) -> RecordBatch {
+    let ctx = SessionContext::new();
+    let df = pipeline
+        .transform(ctx.read_batch(batch.clone()).unwrap())
+        .unwrap();
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    arrow::compute::concat_batches(&schema, &df.collect().await.unwrap()).unwrap()
+}
+
+fn copy_x() -> Arc<dyn Stage> {
+    Arc::new(Copy {
+        uid: "Copy_1".into(),
+        input: "x".into(),
+        output: "copied".into(),
+    })
+}
+
+#[tokio::test]
+async fn a_stage_replaces_and_drops_columns_on_every_path() {
+    let pipeline = Pipeline::from_stages("rewrite", vec![Arc::new(Rewrite), copy_x()]);
+    let listed: Vec<String> = pipeline
+        .output_columns()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(listed, ["x", "copied"]);
+    let input = xy(false);
+    let rewritten = vec![Some(3.0), None, Some(-3.0), Some(2.0)];
+
+    // x replaced in place (first column still), tmp gone, the next stage reads the new x
+    let out = pipeline
+        .compile(input.schema())
+        .unwrap()
+        .evaluate(&input)
+        .unwrap();
+    assert_eq!(names(&out), ["x", "y", "copied"]);
+    assert_eq!(f64s(&out, "x"), rewritten);
+    assert_eq!(f64s(&out, "copied"), rewritten);
+    assert_eq!(planned(&pipeline, &input).await, out);
+    assert_eq!(pipeline.transform_batch(&input).unwrap(), out);
+
+    // pruned and fused for one output: the kept input columns, then the output
+    let steps = pipeline.steps(&input.schema()).unwrap();
+    let only = pipeline.compile_for(input.schema(), &["copied"]).unwrap();
+    let one = only.evaluate(&input).unwrap();
+    assert_eq!(names(&one), ["x", "y", "copied"]);
+    assert_eq!(f64s(&one, "copied"), rewritten);
+    assert_eq!(f64s(&one, "x"), rewritten);
+    let pruned = steps.for_outputs(&["copied"]).unwrap();
+    assert!(pruned.steps.len() <= steps.steps.len());
+
+    // a kept input column replaced by an expression read once downstream is still kept
+    let constant = StagePlan::default().replacing("x", lit(5.0));
+    let pipeline = Pipeline::from_stages("constant", vec![Arc::new(Planned(constant)), copy_x()]);
+    let one = pipeline
+        .compile_for(input.schema(), &["copied"])
+        .unwrap()
+        .evaluate(&input)
+        .unwrap();
+    assert_eq!(names(&one), ["x", "y", "copied"]);
+    assert_eq!(f64s(&one, "x"), vec![Some(5.0); 4]);
+    assert_eq!(f64s(&one, "copied"), vec![Some(5.0); 4]);
+}
+
+#[tokio::test]
+async fn a_stage_selects_the_whole_output_on_every_path() {
+    let pipeline = Pipeline::from_stages(
+        "reshape",
+        vec![Arc::new(Rewrite), copy_x(), Arc::new(Reshape)],
+    );
+    let input = xy(false);
+    let sums = vec![Some(13.0), None, Some(27.0), Some(42.0)];
+    let out = pipeline
+        .compile(input.schema())
+        .unwrap()
+        .evaluate(&input)
+        .unwrap();
+    assert_eq!(names(&out), ["copied", "sum"]);
+    assert_eq!(f64s(&out, "sum"), sums);
+    assert_eq!(planned(&pipeline, &input).await, out);
+    for name in ["sum", "copied"] {
+        let only = pipeline
+            .compile_for(input.schema(), &[name])
+            .unwrap()
+            .evaluate(&input)
+            .unwrap();
+        // no input column survives the select
+        assert_eq!(names(&only), [name]);
+        assert_eq!(f64s(&only, name), f64s(&out, name));
+    }
+
+    // ember's internal row number survives any select (ember score orders and locates rows
+    // by it), on both paths
+    let numbered = xy(true);
+    let out = pipeline
+        .compile(numbered.schema())
+        .unwrap()
+        .evaluate(&numbered)
+        .unwrap();
+    assert_eq!(names(&out), ["copied", "sum", "__ember_row"]);
+    assert_eq!(planned(&pipeline, &numbered).await, out);
+    let only = pipeline
+        .compile_for(numbered.schema(), &["sum"])
+        .unwrap()
+        .evaluate(&numbered)
+        .unwrap();
+    assert_eq!(names(&only), ["__ember_row", "sum"]);
+}
+
+#[test]
+fn replacing_dropping_and_selecting_what_is_not_there_are_errors() {
+    let input = xy(false);
+    let fails = |plan: StagePlan| {
+        Pipeline::from_stages("p", vec![Arc::new(Planned(plan))])
+            .compile(input.schema())
+            .unwrap_err()
+            .to_string()
+    };
+    let e = fails(StagePlan::default().replacing("nope", lit(1.0)));
+    assert!(
+        e.contains("Planned_1") && e.contains("'nope'") && e.contains("no such column to replace"),
+        "{e}"
+    );
+    let e = fails(StagePlan::default().dropping(["nope"]));
+    assert!(
+        e.contains("'nope'") && e.contains("no such column to drop"),
+        "{e}"
+    );
+    let e = fails(StagePlan {
+        select: Some(vec![("a".into(), col("x")), ("a".into(), col("y"))]),
+        ..StagePlan::default()
+    });
+    assert!(e.contains("'a'") && e.contains("selected twice"), "{e}");
+    let e = fails(StagePlan::default().replacing("x", col("nope")));
+    assert!(e.contains("Planned_1") && e.contains("nope"), "{e}");
+    // appending a column that exists stays an error: replacing must be explicit
+    let e = fails(StagePlan::columns(vec![("x".into(), lit(1.0))]));
+    assert!(e.contains("output column already exists"), "{e}");
 }

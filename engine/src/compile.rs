@@ -2,7 +2,8 @@
 //!
 //! [`plan_steps`] walks the stages in order, asks each for its [`StagePlan`] against the
 //! columns available at that point, type-checks every layer through DataFusion's own planner,
-//! and records the result as a list of [`Step`]s. The steps then lower two ways:
+//! and records the result as a list of [`Step`]s: projections appending columns, filters, and
+//! selects (a stage replacing, dropping or choosing its output columns). The steps then lower two ways:
 //!
 //! * [`apply_steps`]: a `LogicalPlan` (projections and filters over any input plan) — the path
 //!   for files, SQL and embedding, where DataFusion streams, parallelises and optimises;
@@ -26,7 +27,7 @@ use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
 use ember_udfs::StageError;
 
 use crate::error::{EmberError, Result};
-use crate::stage::{ColumnSpec, Stage, StageContext, short_class};
+use crate::stage::{ColumnSpec, INTERNAL_COLUMN_PREFIX, Stage, StageContext, short_class};
 
 /// One step of a compiled pipeline, relative to the schema before it.
 #[derive(Debug, Clone)]
@@ -38,6 +39,16 @@ pub enum Step {
         /// Schema after the step.
         output: DFSchemaRef,
         /// New columns.
+        columns: Vec<(String, Expr)>,
+    },
+    /// Replace the columns by exactly these, computed from the columns before the step (a
+    /// column kept as it is is a plain column reference).
+    Select {
+        /// Schema before the step.
+        input: DFSchemaRef,
+        /// Schema after the step.
+        output: DFSchemaRef,
+        /// Every column after the step, in order.
         columns: Vec<(String, Expr)>,
     },
     /// Keep the rows where the predicate is true.
@@ -76,7 +87,9 @@ impl PipelineSteps {
         };
         for (_, step) in &self.steps {
             match step {
-                Step::Project { columns, .. } => columns.iter().for_each(|(_, e)| visit(e)),
+                Step::Project { columns, .. } | Step::Select { columns, .. } => {
+                    columns.iter().for_each(|(_, e)| visit(e))
+                }
                 Step::Filter { predicate, .. } => visit(predicate),
             }
         }
@@ -96,9 +109,14 @@ impl PipelineSteps {
     ///   `IndexToString(predict(VectorAssembler(OneHotEncoder(StringIndexer(x)))))` becomes one
     ///   nested expression). Columns read twice or more are computed once and kept.
     ///
-    /// The result's output schema holds the input columns, the requested outputs and any
-    /// intermediate column that had to be kept; every name in `outputs` must be an input
-    /// column or a stage output.
+    /// * Selects (a stage's `replace`, `drop` or `select`) are always kept, with the columns
+    ///   that are needed after them, so the columns they remove stay removed.
+    ///
+    /// The result's output schema holds the input columns the pipeline keeps, the requested
+    /// outputs and any intermediate column that had to be kept; every name in `outputs` must be
+    /// an input column or a stage output. Columns are matched by name: a column replaced in
+    /// place, or dropped and defined again, is one name, which only makes fusion more
+    /// conservative.
     pub fn for_outputs(&self, outputs: &[&str]) -> Result<PipelineSteps> {
         for name in outputs {
             if self.output.field_with_unqualified_name(name).is_err() {
@@ -119,11 +137,35 @@ impl PipelineSteps {
         }
         let requested: HashSet<&str> = outputs.iter().copied().collect();
 
-        // backwards: which columns are needed, and how often each is read (and where)
+        // backwards: which columns are needed, and how often each is read (and where). The
+        // input columns the pipeline keeps are needed too: a select step must keep passing
+        // them through.
+        let mut requested: HashSet<&str> = requested;
+        requested.extend(
+            self.input
+                .fields()
+                .iter()
+                .filter(|f| self.output.field_with_unqualified_name(f.name()).is_ok())
+                .map(|f| f.name().as_str()),
+        );
         let mut needed: HashSet<String> = requested.iter().map(|s| s.to_string()).collect();
         let mut kept: Vec<(usize, Step)> = Vec::with_capacity(self.steps.len());
         for (i, step) in self.steps.iter().rev() {
             match step {
+                // a select step is always kept (it removes columns), with its needed columns
+                Step::Select { columns, .. } => {
+                    let live: Vec<(String, Expr)> = columns
+                        .iter()
+                        .filter(|(n, _)| needed.contains(n))
+                        .cloned()
+                        .collect();
+                    for (_, e) in &live {
+                        visit_columns(e, &mut |c| {
+                            needed.insert(c.to_string());
+                        });
+                    }
+                    kept.push((*i, step.with_columns(live)));
+                }
                 Step::Project { columns, .. } => {
                     let live: Vec<(String, Expr)> = columns
                         .iter()
@@ -161,12 +203,15 @@ impl PipelineSteps {
                 reads.insert(c, (k + 1, at));
             };
             match step {
-                Step::Project { columns, .. } => {
+                Step::Project { columns, .. } | Step::Select { columns, .. } => {
                     for (_, e) in columns {
                         visit_columns(e, &mut read);
                     }
-                    for (n, _) in columns {
-                        defined_in.insert(n.as_str(), stretch);
+                    // a select keeping a column as it is passes it on: not a definition
+                    for (n, e) in columns {
+                        if !matches!(e, Expr::Column(c) if &c.name == n) {
+                            defined_in.insert(n.as_str(), stretch);
+                        }
                     }
                 }
                 Step::Filter { predicate, .. } => {
@@ -204,6 +249,19 @@ impl PipelineSteps {
                     }
                     schema = push_project(&mut steps, *i, &schema, emitted)?;
                 }
+                Step::Select { columns, .. } => {
+                    // emitted even when empty: the columns it removes must stay removed
+                    let mut emitted = Vec::with_capacity(columns.len());
+                    for (name, e) in columns {
+                        let e = substitute(e.clone(), &inline)?;
+                        if fusible(name) {
+                            inline.insert(name.clone(), e);
+                        } else {
+                            emitted.push((name.clone(), e));
+                        }
+                    }
+                    schema = push_select(&mut steps, *i, &schema, emitted)?;
+                }
                 Step::Filter { predicate, .. } => {
                     let predicate = substitute(predicate.clone(), &inline)?;
                     steps.push((
@@ -228,6 +286,11 @@ impl Step {
     fn with_columns(&self, columns: Vec<(String, Expr)>) -> Step {
         match self {
             Step::Project { input, output, .. } => Step::Project {
+                input: Arc::clone(input),
+                output: Arc::clone(output),
+                columns,
+            },
+            Step::Select { input, output, .. } => Step::Select {
                 input: Arc::clone(input),
                 output: Arc::clone(output),
                 columns,
@@ -292,6 +355,27 @@ fn project(
     )?))
 }
 
+/// The projection of `plan` onto exactly `columns`, with `output` (from [`selected`]) as its
+/// schema.
+fn select(
+    plan: LogicalPlan,
+    columns: &[(String, Expr)],
+    output: &DFSchemaRef,
+) -> datafusion::error::Result<LogicalPlan> {
+    let exprs = columns
+        .iter()
+        .map(|(n, e)| match e {
+            Expr::Column(c) if &c.name == n => e.clone(),
+            _ => e.clone().alias(n),
+        })
+        .collect();
+    Ok(LogicalPlan::Projection(Projection::try_new_with_schema(
+        exprs,
+        Arc::new(plan),
+        Arc::clone(output),
+    )?))
+}
+
 /// The schema after appending `columns` to `schema`, each new column type-checked against
 /// `schema` (DataFusion's `to_field`, which resolves every UDF's return field).
 ///
@@ -335,6 +419,88 @@ fn push_project(
         },
     ));
     Ok(output)
+}
+
+/// The schema made of exactly `columns`, each type-checked against `schema`; a plain reference
+/// to a column of `schema` under its own name keeps that column's field (and qualifier).
+fn selected(
+    schema: &DFSchemaRef,
+    columns: &[(String, Expr)],
+) -> datafusion::error::Result<DFSchemaRef> {
+    let mut fields: Vec<(Option<TableReference>, FieldRef)> = Vec::with_capacity(columns.len());
+    for (name, e) in columns {
+        if let Expr::Column(c) = e
+            && &c.name == name
+            && let Ok((q, f)) = schema.qualified_field_with_name(c.relation.as_ref(), &c.name)
+        {
+            fields.push((q.cloned(), Arc::clone(f)));
+            continue;
+        }
+        let (_, field) = e.clone().alias(name).to_field(schema.as_ref())?;
+        fields.push((None, field));
+    }
+    Ok(Arc::new(DFSchema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    )?))
+}
+
+/// Type-checks a select of `columns` over `schema`, records it as a step of stage `stage`,
+/// and returns the schema after it.
+fn push_select(
+    steps: &mut Vec<(usize, Step)>,
+    stage: usize,
+    schema: &DFSchemaRef,
+    columns: Vec<(String, Expr)>,
+) -> datafusion::error::Result<DFSchemaRef> {
+    let output = selected(schema, &columns)?;
+    steps.push((
+        stage,
+        Step::Select {
+            input: Arc::clone(schema),
+            output: Arc::clone(&output),
+            columns,
+        },
+    ));
+    Ok(output)
+}
+
+/// The select lowering a plan's `replace` and `drop` over `schema`: every column in order,
+/// replaced ones computed in place, dropped ones left out.
+fn replace_and_drop(
+    stage: &dyn Stage,
+    schema: &DFSchema,
+    replace: Vec<(String, Expr)>,
+    drop: &[String],
+) -> Result<Vec<(String, Expr)>> {
+    let mut replace: Vec<(String, Option<Expr>)> =
+        replace.into_iter().map(|(n, e)| (n, Some(e))).collect();
+    let resolved = |name: &str, what: &str| -> Result<String> {
+        crate::stage::resolve_column(schema, name)
+            .map(|(c, _)| c.name)
+            .ok_or_else(|| ctx_error(stage, name, &format!("no such column to {what}")))
+    };
+    for (name, _) in replace.iter_mut() {
+        *name = resolved(name, "replace")?;
+    }
+    let drop: Vec<String> = drop
+        .iter()
+        .map(|n| resolved(n, "drop"))
+        .collect::<Result<_>>()?;
+    let mut out = Vec::with_capacity(schema.fields().len());
+    for (q, f) in schema.iter() {
+        if drop.contains(f.name()) {
+            continue;
+        }
+        let e = match replace.iter_mut().find(|(n, _)| n == f.name()) {
+            Some((_, e)) => e
+                .take()
+                .ok_or_else(|| ctx_error(stage, f.name(), "replaced twice"))?,
+            None => Expr::Column(Column::new(q.cloned(), f.name())),
+        };
+        out.push((f.name().clone(), e));
+    }
+    Ok(out)
 }
 
 /// Compiles `stages` against `input`.
@@ -384,11 +550,36 @@ pub fn plan_steps(stages: &[Arc<dyn Stage>], input: DFSchemaRef) -> Result<Pipel
                 },
             ));
         }
+        if !plan.replace.is_empty() || !plan.drop.is_empty() {
+            let columns = replace_and_drop(stage.as_ref(), &schema, plan.replace, &plan.drop)?;
+            let first = columns.first().map(|(n, _)| n.clone()).unwrap_or_default();
+            schema =
+                push_select(&mut steps, i, &schema, columns).map_err(|e| compile_err(&first, e))?;
+        }
+        if let Some(mut columns) = plan.select {
+            let mut seen = HashSet::new();
+            for (name, _) in &columns {
+                if !seen.insert(name.clone()) {
+                    return Err(ctx_error(stage.as_ref(), name, "selected twice"));
+                }
+            }
+            // ember's internal columns (the row number of `ember score`) survive any select
+            for f in schema.fields() {
+                if f.name().starts_with(INTERNAL_COLUMN_PREFIX) && !seen.contains(f.name()) {
+                    columns.push((f.name().clone(), Expr::Column(Column::from_name(f.name()))));
+                }
+            }
+            let first = columns.first().map(|(n, _)| n.clone()).unwrap_or_default();
+            schema =
+                push_select(&mut steps, i, &schema, columns).map_err(|e| compile_err(&first, e))?;
+        }
         let lookup = |n: &str| produced.get(n).cloned();
         let outputs = stage.outputs(&lookup);
         for o in outputs {
             produced.insert(o.name.clone(), o);
         }
+        // metadata only for the columns that are still there
+        produced.retain(|n, _| schema.field_with_unqualified_name(n).is_ok());
     }
     Ok(PipelineSteps {
         input,
@@ -414,6 +605,9 @@ pub fn apply_steps(plan: LogicalPlan, steps: &PipelineSteps) -> Result<LogicalPl
             Step::Project {
                 columns, output, ..
             } => project(plan, columns, output)?,
+            Step::Select {
+                columns, output, ..
+            } => select(plan, columns, output)?,
             Step::Filter { predicate, .. } => LogicalPlanBuilder::from(plan)
                 .filter(predicate.clone())?
                 .build()?,
@@ -424,6 +618,10 @@ pub fn apply_steps(plan: LogicalPlan, steps: &PipelineSteps) -> Result<LogicalPl
 
 enum PhysicalStep {
     Project {
+        exprs: Vec<Arc<dyn PhysicalExpr>>,
+        output: SchemaRef,
+    },
+    Select {
         exprs: Vec<Arc<dyn PhysicalExpr>>,
         output: SchemaRef,
     },
@@ -482,6 +680,17 @@ impl CompiledPipeline {
                         .collect::<Result<_>>()?,
                     output: Arc::new(output.as_arrow().clone()),
                 },
+                Step::Select {
+                    input,
+                    output,
+                    columns,
+                } => PhysicalStep::Select {
+                    exprs: columns
+                        .iter()
+                        .map(|(_, e)| physical(e, input))
+                        .collect::<Result<_>>()?,
+                    output: Arc::new(output.as_arrow().clone()),
+                },
                 Step::Filter { input, predicate } => PhysicalStep::Filter {
                     predicate: physical(predicate, input)?,
                 },
@@ -497,8 +706,9 @@ impl CompiledPipeline {
     }
 
     /// Like [`CompiledPipeline::new`] for `steps` pruned and fused by
-    /// [`PipelineSteps::for_outputs`]: the output is the input columns followed by `outputs`
-    /// (in that order; a requested input column is not repeated).
+    /// [`PipelineSteps::for_outputs`]: the output is the input columns the pipeline keeps (all
+    /// of them unless a stage drops some) followed by `outputs` (in that order; a requested
+    /// input column is not repeated).
     pub(crate) fn selecting(
         stages: &[Arc<dyn Stage>],
         steps: &PipelineSteps,
@@ -506,8 +716,12 @@ impl CompiledPipeline {
     ) -> Result<Self> {
         let mut compiled = Self::new(stages, steps)?;
         let last = Arc::clone(&compiled.output);
-        let n_input = compiled.input.fields().len();
-        let mut select: Vec<usize> = (0..n_input).collect();
+        let mut select: Vec<usize> = compiled
+            .input
+            .fields()
+            .iter()
+            .filter_map(|f| last.index_of(f.name()).ok())
+            .collect();
         for name in outputs {
             let i = last.index_of(name)?;
             if !select.contains(&i) {
@@ -575,6 +789,16 @@ impl CompiledPipeline {
                             .map_err(|err| self.locate(err, rows.as_deref(), k))?;
                         cols.push(v);
                     }
+                    let options = RecordBatchOptions::new().with_row_count(Some(n));
+                    cur = RecordBatch::try_new_with_options(Arc::clone(output), cols, &options)?;
+                }
+                PhysicalStep::Select { exprs, output } => {
+                    let n = cur.num_rows();
+                    let cols = exprs
+                        .iter()
+                        .map(|e| e.evaluate(&cur).and_then(|v| v.into_array(n)))
+                        .collect::<datafusion::error::Result<Vec<_>>>()
+                        .map_err(|err| self.locate(err, rows.as_deref(), k))?;
                     let options = RecordBatchOptions::new().with_row_count(Some(n));
                     cur = RecordBatch::try_new_with_options(Arc::clone(output), cols, &options)?;
                 }

@@ -149,13 +149,22 @@ impl Pipeline {
         needed
     }
 
-    /// Every column the stages produce, in output order, with the metadata known statically.
+    /// Every column the stages produce and keep, in output order, with the metadata known
+    /// statically (a column a later stage replaces is listed once, with its last spec; one a
+    /// later stage drops is not listed).
     pub fn output_columns(&self) -> Vec<ColumnSpec> {
         let mut out: Vec<ColumnSpec> = Vec::new();
         for stage in &self.stages {
             let produced = out.clone();
             let lookup = move |n: &str| produced.iter().find(|c| c.name == n).cloned();
-            out.extend(stage.outputs(&lookup));
+            for spec in stage.outputs(&lookup) {
+                match out.iter_mut().find(|c| c.name == spec.name) {
+                    Some(existing) => *existing = spec,
+                    None => out.push(spec),
+                }
+            }
+            let dropped = stage.dropped();
+            out.retain(|c| !dropped.contains(&c.name));
         }
         out
     }

@@ -164,7 +164,21 @@ impl ColumnSpec {
     }
 }
 
-/// The expressions a stage adds to the plan.
+/// Prefix of ember's internal columns (`ember score`'s row number `__ember_row`): a
+/// [`StagePlan::select`] keeps them, after its own columns.
+pub const INTERNAL_COLUMN_PREFIX: &str = "__ember_";
+
+/// What a stage does to the columns, in this order:
+///
+/// 1. `layers` append new columns (a name that already exists is an error: Spark's
+///    `Output column x already exists`);
+/// 2. `filter` keeps some rows (`handleInvalid = skip`);
+/// 3. `replace` rewrites existing columns in place (Spark's `withColumn` on an existing name),
+///    each computed from the columns after 1–2, and `drop` removes columns (a multi-stage
+///    loader's temporary columns, RFormula's ColumnPruner);
+/// 4. `select`, when set, makes the output exactly its columns in its order (SQLTransformer's
+///    projection), computed from the columns after 1–3; ember's internal columns
+///    ([`INTERNAL_COLUMN_PREFIX`]) are kept after them.
 #[derive(Debug, Default, Clone)]
 pub struct StagePlan {
     /// Projection layers. Each appends its named columns, computed from the columns available
@@ -173,6 +187,12 @@ pub struct StagePlan {
     pub layers: Vec<Vec<(String, Expr)>>,
     /// Rows to keep after the layers (`handleInvalid = skip`).
     pub filter: Option<Expr>,
+    /// Existing columns replaced in place by a new expression (each must exist).
+    pub replace: Vec<(String, Expr)>,
+    /// Columns removed (each must exist).
+    pub drop: Vec<String>,
+    /// The whole output, when the stage decides it: names and expressions, in order.
+    pub select: Option<Vec<(String, Expr)>>,
 }
 
 impl StagePlan {
@@ -180,7 +200,7 @@ impl StagePlan {
     pub fn columns(columns: Vec<(String, Expr)>) -> Self {
         Self {
             layers: vec![columns],
-            filter: None,
+            ..Self::default()
         }
     }
 
@@ -190,6 +210,18 @@ impl StagePlan {
             .into_iter()
             .map(|e| e.is_not_null())
             .reduce(|a, b| a.and(b));
+        self
+    }
+
+    /// Also replaces `column` in place with `expr`.
+    pub fn replacing(mut self, column: impl Into<String>, expr: Expr) -> Self {
+        self.replace.push((column.into(), expr));
+        self
+    }
+
+    /// Also drops `columns`.
+    pub fn dropping(mut self, columns: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.drop.extend(columns.into_iter().map(Into::into));
         self
     }
 }
@@ -209,6 +241,12 @@ pub trait Stage: Debug + Send + Sync {
     /// `upstream` describes any column produced earlier in the pipeline (`None` for columns
     /// of the input).
     fn outputs(&self, upstream: &dyn Fn(&str) -> Option<ColumnSpec>) -> Vec<ColumnSpec>;
+
+    /// The columns the stage removes ([`StagePlan::drop`]), when known before compiling; they
+    /// leave [`crate::Pipeline::output_columns`].
+    fn dropped(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// The parameters that affect transform, for `ember inspect`.
     fn params(&self) -> Vec<(&'static str, String)>;

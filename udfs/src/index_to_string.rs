@@ -17,6 +17,18 @@ use datafusion::logical_expr::{
 use crate::common::{ArgKind, StageRef, arrays, as_f64, fingerprint, single_arg_field};
 use crate::java_fmt::java_double_to_string;
 
+/// The label of one index, for one row: Java's `(int)` truncation (toward zero, NaN → 0,
+/// saturating; Rust's `as` agrees), then a lookup; an index outside the labels is Spark's
+/// `Unseen index` message.
+pub fn label_of(labels: &[String], index: f64) -> std::result::Result<&str, String> {
+    let i = index as i32;
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| labels.get(i))
+        .map(String::as_str)
+        .ok_or_else(|| format!("Unseen index: {} ??", java_double_to_string(index)))
+}
+
 /// `IndexToString`: `double → string`.
 #[derive(Debug)]
 pub struct IndexToStringUdf {
@@ -79,20 +91,10 @@ impl ScalarUDFImpl for IndexToStringUdf {
         for (row, v) in input.iter().enumerate() {
             match v {
                 None => out.append_null(),
-                Some(index) => {
-                    // Java's (int) cast: truncation, NaN -> 0, saturation; Rust's `as` agrees.
-                    let i = index as i32;
-                    match usize::try_from(i).ok().and_then(|i| self.labels.get(i)) {
-                        Some(label) => out.append_value(label),
-                        None => {
-                            return Err(self.stage.error(
-                                &self.column,
-                                row,
-                                format!("Unseen index: {} ??", java_double_to_string(index)),
-                            ));
-                        }
-                    }
-                }
+                Some(index) => match label_of(&self.labels, index) {
+                    Ok(label) => out.append_value(label),
+                    Err(m) => return Err(self.stage.error(&self.column, row, m)),
+                },
             }
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))

@@ -38,6 +38,30 @@ impl OneHotColumn {
             _ => self.category_size,
         }
     }
+
+    /// The position one label sets, for one row: `Some(i)` for the one-hot position `i`,
+    /// `None` for the all-zero vector (the dropped last category, or `keep`'s invalid
+    /// category past the width); an invalid label under `error` is Spark's message.
+    pub fn encode(&self, label: f64) -> std::result::Result<Option<usize>, String> {
+        let orig = self.category_size as f64;
+        let idx = if label >= 0.0 && label < orig {
+            label
+        } else if self.keep_invalid {
+            orig
+        } else if label < 0.0 {
+            return Err(format!(
+                "Negative value: {}. Input can't be negative. To handle invalid values, set \
+                 Param handleInvalid to keep",
+                java_double_to_string(label)
+            ));
+        } else {
+            return Err(format!(
+                "Unseen value: {}. To handle unseen values, set Param handleInvalid to keep.",
+                java_double_to_string(label)
+            ));
+        };
+        Ok((idx < self.output_size() as f64).then_some(idx as usize))
+    }
 }
 
 /// `OneHotEncoderModel` for one input column: `double → vector`.
@@ -98,7 +122,6 @@ impl ScalarUDFImpl for OneHotEncoderUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let input = arrays(&args.args, args.number_rows)?;
         let input = as_f64(&self.name, &input[0])?;
-        let orig = self.spec.category_size as f64;
         let size = self.spec.output_size();
         let mut out = VectorBuilder::with_capacity(input.len(), 1);
         for (row, label) in input.iter().enumerate() {
@@ -106,35 +129,10 @@ impl ScalarUDFImpl for OneHotEncoderUdf {
                 out.push_null();
                 continue;
             };
-            let idx = if label >= 0.0 && label < orig {
-                label
-            } else if self.spec.keep_invalid {
-                orig
-            } else if label < 0.0 {
-                return Err(self.stage.error(
-                    &self.column,
-                    row,
-                    format!(
-                        "Negative value: {}. Input can't be negative. To handle invalid values, \
-                         set Param handleInvalid to keep",
-                        java_double_to_string(label)
-                    ),
-                ));
-            } else {
-                return Err(self.stage.error(
-                    &self.column,
-                    row,
-                    format!(
-                        "Unseen value: {}. To handle unseen values, set Param handleInvalid to \
-                         keep.",
-                        java_double_to_string(label)
-                    ),
-                ));
-            };
-            if idx < size as f64 {
-                out.push_sparse(size, &[idx as i32], &[1.0]);
-            } else {
-                out.push_sparse(size, &[], &[]);
+            match self.spec.encode(label) {
+                Ok(Some(i)) => out.push_sparse(size, &[i as i32], &[1.0]),
+                Ok(None) => out.push_sparse(size, &[], &[]),
+                Err(m) => return Err(self.stage.error(&self.column, row, m)),
             }
         }
         Ok(ColumnarValue::Array(out.finish_array()))

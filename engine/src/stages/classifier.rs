@@ -176,7 +176,7 @@ impl ClassifierColumns {
             .collect();
         Ok(StagePlan {
             layers,
-            filter: None,
+            ..StagePlan::default()
         })
     }
 }
