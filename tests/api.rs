@@ -300,19 +300,6 @@ fn input_columns_are_cast_as_spark_casts_them() {
     }
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 /// A copy of a fixture model with one stage's metadata JSON edited.
 fn edited_model(
     case: &str,
@@ -334,17 +321,7 @@ fn edited_model(
                 .starts_with(stage_prefix)
         })
         .unwrap();
-    let meta_dir = stage.join("metadata");
-    let part = std::fs::read_dir(&meta_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("part-")
-        })
-        .unwrap();
+    let part = metadata_part(&stage.join("metadata"));
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&part).unwrap()).unwrap();
     edit(&mut v);

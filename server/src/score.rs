@@ -22,6 +22,7 @@ use ember_engine::io::{
 
 /// Column holding rendered CSV/JSON lines inside the plan.
 const LINE_COLUMN: &str = "__ember_line";
+use ember_engine::formats::file_kind_name;
 use ember_engine::{EmberError, Pipeline, Result};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -167,7 +168,7 @@ impl OutputTarget {
                         format!(
                             "is {}{via}; --output must be a file path, a FIFO, a character \
                              device or - (standard output)",
-                            kind_name(&t)
+                            file_kind_name(&t)
                         ),
                     ));
                 }
@@ -212,24 +213,6 @@ fn is_stream(t: &std::fs::FileType) -> bool {
     {
         let _ = t;
         false
-    }
-}
-
-fn kind_name(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() {
-        "a directory"
-    } else {
-        "not a regular file"
     }
 }
 

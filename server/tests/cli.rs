@@ -1,38 +1,15 @@
 //! The `ember` binary end to end: real files in, real files out, compared with Spark's own
 //! output for the same rows (tests/fixtures/spark, written by scripts/gen_spark_fixtures.py).
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use common::*;
+use support::common::*;
+use support::*;
 
-fn ember(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(args)
-        .output()
-        .expect("run the ember binary")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn score(case: &Path, input: &Path, output: &Path, extra: &[&str]) -> Output {
-    let model = case_model(case);
-    let mut args = vec![
-        "score",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    ember(&args)
+fn score(case: &Path, input: &Path, output: &Path, extra: &[&str]) -> Run {
+    ember_score(&case_model(case), &[input], output, extra)
 }
 
 fn ok_cases() -> Vec<PathBuf> {
@@ -133,7 +110,7 @@ fn run_all(input_name: &str, only_produced: bool, extra: &[&str], skip: &[&str])
             .join(format!("{}.parquet", name.replace('/', "_")));
         let o = score(&case, &input, &out, extra);
         if !o.status.success() {
-            failures.push(format!("{name}: ember failed: {}", stderr(&o)));
+            failures.push(format!("{name}: ember failed: {}", o.stderr));
             continue;
         }
         if let Err(e) = compare_outputs(&case, &out, only_produced) {
@@ -188,7 +165,7 @@ fn empty_csv_fields_read_as_null() {
     let case = root().join("tests/fixtures/spark/si_keep");
     let out = dir.path().join("out.jsonl");
     let o = score(&case, &input, &out, &[]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     let text = std::fs::read_to_string(&out).unwrap();
     let rows: Vec<serde_json::Value> = text
         .lines()
@@ -202,7 +179,7 @@ fn empty_csv_fields_read_as_null() {
     // error mode: Spark's null message
     let case = root().join("tests/fixtures/spark/si_error_null");
     let o = score(&case, &input, &out, &[]);
-    assert!(stderr(&o).contains("NULL value"), "{}", stderr(&o));
+    assert!(o.stderr.contains("NULL value"), "{}", o.stderr);
 }
 
 #[test]
@@ -213,7 +190,7 @@ fn json_lines_output_is_what_spark_writes() {
         let name = case_name(&case);
         let out = dir.path().join(format!("{}.jsonl", name.replace('/', "_")));
         let o = score(&case, &case.join("input.parquet"), &out, &[]);
-        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert!(o.status.success(), "{name}: {}", o.stderr);
         let expected = std::fs::read_to_string(case.join("expected.jsonl")).unwrap();
         let actual = std::fs::read_to_string(&out).unwrap();
         if let Err(e) = compare_json_lines(&expected, &actual) {
@@ -229,7 +206,7 @@ fn parquet_output_carries_spark_schema_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.parquet");
     let o = score(&case, &case.join("input.csv"), &out, &[]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     let file = std::fs::File::open(&out).unwrap();
     let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
     use parquet::file::reader::FileReader;
@@ -278,7 +255,7 @@ fn csv_output_uses_spark_text_forms() {
             "buying,buying_vec,features,probability,prediction,predicted_class",
         ],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     let expected = read_parquet(&case.join("expected.parquet"));
     let mut reader = csv::Reader::from_path(&out).unwrap();
     assert_eq!(
@@ -324,25 +301,14 @@ fn several_inputs_are_one_input_in_order() {
     std::fs::write(&pb, format!("{header}\n{}\n", b.join("\n"))).unwrap();
     let out = dir.path().join("out.parquet");
     let model = case.join("model");
-    let o = ember(&[
-        "score",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        pa.to_str().unwrap(),
-        "--input",
-        pb.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--batch-size",
-        "10",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = ember_score(&model, &[&pa, &pb], &out, &["--batch-size", "10"]);
+    assert!(o.status.success(), "{}", o.stderr);
     compare_outputs(&case, &out, false).unwrap();
     assert!(
-        stderr(&o).contains("rows in 200, rows out 200, rows skipped 0"),
+        o.stderr
+            .contains("rows in 200, rows out 200, rows skipped 0"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
 }
 
@@ -352,7 +318,7 @@ fn summary_counts_skipped_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.parquet");
     let o = score(&case, &case.join("input.parquet"), &out, &[]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     let meta = case_json(&case);
     let (rows, kept) = (
         meta["rows"].as_u64().unwrap(),
@@ -363,7 +329,7 @@ fn summary_counts_skipped_rows() {
         "rows in {rows}, rows out {kept}, rows skipped {}",
         rows - kept
     );
-    assert!(stderr(&o).contains(&line), "{line} not in {}", stderr(&o));
+    assert!(o.stderr.contains(&line), "{line} not in {}", o.stderr);
 }
 
 #[test]
@@ -380,7 +346,7 @@ fn a_row_spark_rejects_fails_the_run_and_leaves_no_output() {
         let out = dir.path().join("out.parquet");
         let o = score(&case, &case.join("input.parquet"), &out, &[]);
         assert!(!o.status.success());
-        let err = stderr(&o);
+        let err = o.stderr;
         assert!(err.contains(phrase), "{phrase} not in {err}");
         // the message names the stage
         let uid_dir = std::fs::read_dir(case.join("model/stages"))
@@ -420,15 +386,15 @@ fn bad_input_is_a_clear_error() {
     let o = score(&case, &bad, &out, &[]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("abc") && stderr(&o).contains("bad.csv"),
+        o.stderr.contains("abc") && o.stderr.contains("bad.csv"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
     // a column the pipeline needs is missing
     let missing = write("missing.csv", "id,d,cat\n1,1.5,0\n");
     let o = score(&case, &missing, &out, &[]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("column 'i'"), "{}", stderr(&o));
+    assert!(o.stderr.contains("column 'i'"), "{}", o.stderr);
     // malformed JSON names its line
     let json = write(
         "bad.jsonl",
@@ -436,16 +402,16 @@ fn bad_input_is_a_clear_error() {
     );
     let o = score(&case, &json, &out, &[]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    assert!(o.stderr.contains("line 2"), "{}", o.stderr);
     // unknown extension
     let o = score(&case, &write("x.txt", "a"), &out, &[]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("format"), "{}", stderr(&o));
+    assert!(o.stderr.contains("format"), "{}", o.stderr);
     // --select of an unknown column
     let good = write("good.csv", "id,d,i,cat\n1,1.5,2,0\n");
     let o = score(&case, &good, &out, &["--select", "features,nope"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+    assert!(o.stderr.contains("nope"), "{}", o.stderr);
     assert!(!out.exists());
 }
 
@@ -461,7 +427,7 @@ fn numeric_looking_strings_stay_strings() {
         &out,
         &["--select", "doors,doors_index"],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     let first = std::fs::read_to_string(&out).unwrap();
     let line: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
     assert!(line["doors"].is_string(), "{line}");
@@ -471,8 +437,8 @@ fn numeric_looking_strings_stay_strings() {
 fn inspect_lists_stages_and_input_columns() {
     let model = root().join("tests/fixtures/spark/car_evaluation/model");
     let o = ember(&["inspect", "--model", model.to_str().unwrap(), "--json"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(o.status.success(), "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["stages"].as_array().unwrap().len(), 10);
     assert_eq!(
         v["stages"][8]["class"],
@@ -491,7 +457,7 @@ fn inspect_lists_stages_and_input_columns() {
     assert_eq!(v["input_columns"][0]["type"], "string");
     let o = ember(&["inspect", "--model", "/nonexistent"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("/nonexistent"));
+    assert!(o.stderr.contains("/nonexistent"));
 }
 
 #[test]
@@ -517,18 +483,8 @@ fn mleap_bundles_score_from_the_command_line() {
         std::fs::write(&input, csv_in).unwrap();
         let out = dir.path().join(format!("{bundle}.out.csv"));
         let model = bundles.join(bundle);
-        let o = ember(&[
-            "score",
-            "--model",
-            model.to_str().unwrap(),
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-            "--select",
-            column,
-        ]);
-        assert!(o.status.success(), "{bundle}: {}", stderr(&o));
+        let o = ember_score(&model, &[&input], &out, &["--select", column]);
+        assert!(o.status.success(), "{bundle}: {}", o.stderr);
         let text = std::fs::read_to_string(&out).unwrap();
         let value: f64 = text.lines().nth(1).unwrap().parse().unwrap();
         // asserted by MLeap's own tests
@@ -542,8 +498,8 @@ fn mleap_bundles_score_from_the_command_line() {
     std::fs::write(&bad, b"PK\x03\x04 definitely not a zip").unwrap();
     let o = ember(&["inspect", "--model", bad.to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("bad.zip"), "{}", stderr(&o));
-    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(o.stderr.contains("bad.zip"), "{}", o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
 }
 
 /// Map columns from JSON lines (MLeap's map_entry_selector fixture bundle): objects read as
@@ -575,7 +531,7 @@ fn map_columns_from_json_lines() {
     );
     let out = dir.path().join("out.jsonl");
     let o = score(&case, &input, &out, &["--select", "m,m_k,m_k_zero,tag"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
         concat!(
@@ -591,7 +547,7 @@ fn map_columns_from_json_lines() {
     );
     let out_csv = dir.path().join("out.csv");
     let o = score(&case, &input, &out_csv, &["--select", "m,tags,m_k"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     assert_eq!(
         std::fs::read_to_string(&out_csv).unwrap(),
         "m,tags,m_k\n\"{x -> 0.5, y -> -2.0}\",{size -> XL},-2.0\n{},{},42.5\n\
@@ -599,7 +555,7 @@ fn map_columns_from_json_lines() {
     );
     let out_pq = dir.path().join("out.parquet");
     let o = score(&case, &input, &out_pq, &[]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     let file = std::fs::File::open(&out_pq).unwrap();
     let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
     use parquet::file::reader::FileReader;
@@ -633,9 +589,9 @@ fn map_columns_from_json_lines() {
     let o = score(&case, &csv, &out, &[]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("column 'm'") && stderr(&o).contains("map<string,double>"),
+        o.stderr.contains("column 'm'") && o.stderr.contains("map<string,double>"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
     // a null map: the stage fails naming itself and the column
     let null_map = write(
@@ -644,7 +600,7 @@ fn map_columns_from_json_lines() {
     );
     let o = score(&case, &null_map, &out, &[]);
     assert!(!o.status.success());
-    let err = stderr(&o);
+    let err = o.stderr;
     assert!(
         err.contains("null map") && err.contains("'m'") && err.contains("MapEntrySelectorModel"),
         "{err}"
@@ -656,8 +612,8 @@ fn map_columns_from_json_lines() {
         case.join("bundle").to_str().unwrap(),
         "--json",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(o.status.success(), "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let inputs: Vec<(String, String)> = v["input_columns"]
         .as_array()
         .unwrap()

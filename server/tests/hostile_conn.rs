@@ -4,208 +4,23 @@
 //! request in flight), and rejected requests neither flood the log nor forge log lines.
 //! Every socket read has a timeout; every wait is bounded.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::*;
 
-fn car_model() -> PathBuf {
-    root().join("examples/car-evaluation/model")
-}
-
-fn car_schema() -> String {
-    std::fs::read_to_string(root().join("examples/car-evaluation/schema.json")).unwrap()
-}
-
-const GOOD_ROW: &str = "low,med,4,2,big,high";
 const CLASSES: [&str; 4] = ["unacc", "acc", "good", "vgood"];
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `ember serve` with its stderr going to a file; killed when dropped.
-struct Serve {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Serve {
-    fn start(args: &[&str]) -> Self {
-        let port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("stderr.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_ember"))
-            .args(["serve", "--model"])
-            .arg(car_model())
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(args)
-            .env("SAGEMAKER_SPARKML_SCHEMA", car_schema())
-            .env("RUST_LOG", "info")
-            .env_remove("SAGEMAKER_BIND_TO_PORT")
-            .env_remove("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .spawn()
-            .unwrap();
-        let s = Self {
-            child,
-            addr,
-            log,
-            _dir: dir,
-        };
-        assert!(
-            wait_ping(addr, Duration::from_secs(30)),
-            "the server does not answer /ping; stderr:\n{}",
-            s.stderr()
-        );
-        s
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn term(&self) {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -TERM failed");
-    }
-
-    /// Waits up to `within` for the process to exit.
-    fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let started = Instant::now();
-        while started.elapsed() < within {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(15))).unwrap();
-    s
-}
-
-fn wait_ping(addr: SocketAddr, within: Duration) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < within {
-        if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            let _ = s.write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
-                return true;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-/// Reads until the server closes the connection (or the read timeout); returns what came and
-/// whether it was closed.
-fn read_to_close(s: &mut TcpStream) -> (String, bool) {
-    let mut all = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => return (String::from_utf8_lossy(&all).into(), true),
-            Ok(n) => all.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => {
-                return (String::from_utf8_lossy(&all).into(), true);
-            }
-            Err(_) => return (String::from_utf8_lossy(&all).into(), false), // timed out
-        }
-    }
-}
-
-/// Reads one response with a `Content-Length` from a keep-alive connection.
-fn read_response(s: &mut TcpStream) -> String {
-    let mut all = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let text = String::from_utf8_lossy(&all).to_string();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0);
-            if body.len() >= len {
-                return text;
-            }
-        }
-        match s.read(&mut buf) {
-            Ok(0) => return text,
-            Ok(n) => all.extend_from_slice(&buf[..n]),
-            Err(e) => panic!("reading a response: {e}; got so far: {text}"),
-        }
-    }
-}
-
-/// One request on a new connection (`Connection: close`), the whole response back.
-fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
-    let mut s = connect(addr);
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: text/csv\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let (text, _) = read_to_close(&mut s);
-    text
-}
-
-fn status(response: &str) -> u16 {
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"))
-}
-
-fn body(response: &str) -> &str {
-    response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
-}
-
-fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
-    let head = response.split_once("\r\n\r\n").map_or(response, |(h, _)| h);
-    head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then_some(v.trim())
-    })
+/// `ember serve` of the car-evaluation example with its schema in the environment, logging at
+/// INFO, with `args`; answering `/ping`.
+fn serve_car(args: &[&str]) -> Serve {
+    ember_serve(&car_model())
+        .args(args)
+        .env("SAGEMAKER_SPARKML_SCHEMA", &car_schema())
+        .start()
 }
 
 fn assert_closed_within(s: &mut TcpStream, at_least: Duration, at_most: Duration, what: &str) {
@@ -221,7 +36,7 @@ fn assert_closed_within(s: &mut TcpStream, at_least: Duration, at_most: Duration
 
 #[test]
 fn partial_headers_and_silent_connections_are_closed_within_the_header_timeout() {
-    let s = Serve::start(&["--header-timeout-secs", "1", "--idle-timeout-secs", "60"]);
+    let s = serve_car(&["--header-timeout-secs", "1", "--idle-timeout-secs", "60"]);
     let mut partial = connect(s.addr);
     partial
         .write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\nX-A: ")
@@ -240,13 +55,13 @@ fn partial_headers_and_silent_connections_are_closed_within_the_header_timeout()
         "a connection that sends nothing",
     );
     // the server is fine afterwards
-    let r = request(s.addr, "POST", "/invocations", GOOD_ROW);
+    let r = request(s.addr, "POST", "/invocations", CAR_ROW);
     assert_eq!(status(&r), 200, "{r}");
 }
 
 #[test]
 fn a_body_that_never_completes_gets_408_within_the_body_timeout() {
-    let s = Serve::start(&["--body-timeout-secs", "1"]);
+    let s = serve_car(&["--body-timeout-secs", "1"]);
     let mut c = connect(s.addr);
     c.write_all(
         b"POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\nlow,med",
@@ -266,7 +81,7 @@ fn a_body_that_never_completes_gets_408_within_the_body_timeout() {
 
 #[test]
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_header_timeout() {
-    let s = Serve::start(&["--header-timeout-secs", "1", "--idle-timeout-secs", "4"]);
+    let s = serve_car(&["--header-timeout-secs", "1", "--idle-timeout-secs", "4"]);
     let mut c = connect(s.addr);
     c.write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
         .unwrap();
@@ -288,11 +103,11 @@ fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_header
 
 #[test]
 fn over_the_connection_cap_new_connections_are_shed_while_ping_answers() {
-    let s = Serve::start(&["--max-connections", "8", "--header-timeout-secs", "3"]);
+    let s = serve_car(&["--max-connections", "8", "--header-timeout-secs", "3"]);
     let mut silent: Vec<TcpStream> = (0..8).map(|_| connect(s.addr)).collect();
     std::thread::sleep(Duration::from_millis(300)); // let the acceptor count them
 
-    let r = request(s.addr, "POST", "/invocations", GOOD_ROW);
+    let r = request(s.addr, "POST", "/invocations", CAR_ROW);
     assert_eq!(status(&r), 503, "{r}");
     assert_eq!(header(&r, "retry-after"), Some("1"), "{r}");
     assert!(body(&r).contains("8 open connections"), "{r}");
@@ -307,7 +122,7 @@ fn over_the_connection_cap_new_connections_are_shed_while_ping_answers() {
     }
     let started = Instant::now();
     loop {
-        let r = request(s.addr, "POST", "/invocations", GOOD_ROW);
+        let r = request(s.addr, "POST", "/invocations", CAR_ROW);
         if status(&r) == 200 {
             assert!(CLASSES.contains(&body(&r)), "{r}");
             break;
@@ -331,34 +146,34 @@ fn over_the_connection_cap_new_connections_are_shed_while_ping_answers() {
 fn past_the_in_flight_cap_requests_get_503_with_retry_after() {
     // one thread, one request in flight at most: a request whose body is still coming holds
     // the place
-    let s = Serve::start(&["--threads", "1", "--max-in-flight", "1"]);
+    let s = serve_car(&["--threads", "1", "--max-in-flight", "1"]);
     let mut slow = connect(s.addr);
     let full = format!(
         "POST /invocations HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: text/csv\r\n\
          Content-Length: {}\r\n\r\n",
-        GOOD_ROW.len()
+        CAR_ROW.len()
     );
     slow.write_all(full.as_bytes()).unwrap();
-    slow.write_all(&GOOD_ROW.as_bytes()[..5]).unwrap();
+    slow.write_all(&CAR_ROW.as_bytes()[..5]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
 
-    let r = request(s.addr, "POST", "/invocations", GOOD_ROW);
+    let r = request(s.addr, "POST", "/invocations", CAR_ROW);
     assert_eq!(status(&r), 503, "{r}");
     assert_eq!(header(&r, "retry-after"), Some("1"), "{r}");
     assert!(body(&r).contains("--max-in-flight"), "{r}");
     assert_eq!(status(&request(s.addr, "GET", "/ping", "")), 200);
 
     // the slow request still gets its answer, and then the place is free again
-    slow.write_all(&GOOD_ROW.as_bytes()[5..]).unwrap();
+    slow.write_all(&CAR_ROW.as_bytes()[5..]).unwrap();
     let (r, _) = read_to_close(&mut slow);
     assert_eq!(status(&r), 200, "{r}");
-    let r = request(s.addr, "POST", "/invocations", GOOD_ROW);
+    let r = request(s.addr, "POST", "/invocations", CAR_ROW);
     assert_eq!(status(&r), 200, "{r}");
 }
 
 #[test]
 fn sigterm_exits_within_the_grace_period_with_a_partial_headers_connection_open() {
-    let mut s = Serve::start(&["--header-timeout-secs", "120", "--shutdown-grace-secs", "2"]);
+    let mut s = serve_car(&["--header-timeout-secs", "120", "--shutdown-grace-secs", "2"]);
     let mut partial = connect(s.addr);
     partial
         .write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\nX-A: ")
@@ -385,18 +200,18 @@ fn sigterm_exits_within_the_grace_period_with_a_partial_headers_connection_open(
 
 #[test]
 fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
-    let mut s = Serve::start(&["--shutdown-grace-secs", "20"]);
+    let mut s = serve_car(&["--shutdown-grace-secs", "20"]);
     let mut c = connect(s.addr);
     let head = format!(
         "POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n",
-        GOOD_ROW.len()
+        CAR_ROW.len()
     );
     c.write_all(head.as_bytes()).unwrap();
-    c.write_all(&GOOD_ROW.as_bytes()[..4]).unwrap();
+    c.write_all(&CAR_ROW.as_bytes()[..4]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     s.term();
     std::thread::sleep(Duration::from_millis(500));
-    c.write_all(&GOOD_ROW.as_bytes()[4..]).unwrap();
+    c.write_all(&CAR_ROW.as_bytes()[4..]).unwrap();
     let (r, closed) = read_to_close(&mut c);
     assert_eq!(status(&r), 200, "{r}");
     assert!(CLASSES.contains(&body(&r)), "{r}");
@@ -414,7 +229,7 @@ fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
 
 #[test]
 fn rejected_requests_are_rate_limited_at_info_and_cannot_forge_log_lines() {
-    let mut s = Serve::start(&["--log-rejected-per-sec", "3"]);
+    let mut s = serve_car(&["--log-rejected-per-sec", "3"]);
     let started = Instant::now();
     for _ in 0..40 {
         let r = request(s.addr, "POST", "/invocations", "low,med");
@@ -461,7 +276,7 @@ fn rejected_requests_are_rate_limited_at_info_and_cannot_forge_log_lines() {
 fn an_answer_given_before_the_body_is_read_says_connection_close() {
     // hyper closes a connection whose request body was not read; a keep-alive client must be
     // told, or it sends its next request into a closed connection
-    let s = Serve::start(&[]);
+    let s = serve_car(&[]);
     let mut c = connect(s.addr);
     let body = "x".repeat(100_000);
     let req = format!(
@@ -476,8 +291,8 @@ fn an_answer_given_before_the_body_is_read_says_connection_close() {
     // a request whose body was read keeps the connection
     let mut c = connect(s.addr);
     let req = format!(
-        "POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{GOOD_ROW}",
-        GOOD_ROW.len()
+        "POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{CAR_ROW}",
+        CAR_ROW.len()
     );
     c.write_all(req.as_bytes()).unwrap();
     let r = read_response(&mut c);
@@ -488,7 +303,7 @@ fn an_answer_given_before_the_body_is_read_says_connection_close() {
 #[test]
 fn a_body_sent_to_a_route_that_reads_none_gets_connection_close_on_404_and_405() {
     // the body is left unread, so hyper closes the connection after the answer: say so
-    let s = Serve::start(&[]);
+    let s = serve_car(&[]);
     for (method, path, code) in [("POST", "/nope", 404), ("PUT", "/ping", 405)] {
         let mut c = connect(s.addr);
         let req = format!(
@@ -511,7 +326,7 @@ fn a_body_sent_to_a_route_that_reads_none_gets_connection_close_on_404_and_405()
 
 #[test]
 fn a_request_head_over_64_kib_is_answered_431() {
-    let s = Serve::start(&[]);
+    let s = serve_car(&[]);
     for (size, expected) in [(60_000, 200), (100_000, 431)] {
         let mut c = connect(s.addr);
         let head = format!(

@@ -4,141 +4,19 @@
 //!
 //! Every socket read has a timeout and every wait a bound; only 127.0.0.1 is contacted.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::*;
 
-fn demo() -> PathBuf {
-    root().join("tests/fixtures/mleap-upstream/demo.zip")
-}
-
-fn car_model() -> PathBuf {
-    root().join("tests/fixtures/spark/car_evaluation/model")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `ember serve`, killed when dropped.
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Served {
-    /// Whether the process is still running.
-    fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-/// Starts `ember serve --model <model> --threads 1 <extra>` on a free loopback port and waits
-/// (at most 30 s) for `/ping`.
-fn serve(model: &Path, extra: &[&str]) -> Served {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(["serve", "--model"])
-        .arg(model)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--threads", "1"])
+/// `ember serve --model <model> --threads 1 <extra>`, answering `/ping`.
+fn serve(model: &Path, extra: &[&str]) -> Serve {
+    ember_serve(model)
+        .args(&["--threads", "1"])
         .args(extra)
-        .env_remove("SAGEMAKER_SPARKML_SCHEMA")
-        .env_remove("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT")
-        .env_remove("SAGEMAKER_BIND_TO_PORT")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut s = Served {
-        child,
-        addr: format!("127.0.0.1:{port}").parse().unwrap(),
-    };
-    let started = Instant::now();
-    while ping(s.addr).is_none() {
-        assert!(s.alive(), "ember serve exited before answering /ping");
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no /ping within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    s
-}
-
-struct Resp {
-    status: u16,
-    body: String,
-}
-
-/// One HTTP/1.1 request on a fresh connection; `None` when the server does not answer within
-/// `timeout` (or the connection fails).
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    timeout: Duration,
-) -> Option<Resp> {
-    let mut s = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    s.set_read_timeout(Some(timeout)).ok()?;
-    s.set_write_timeout(Some(timeout)).ok()?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body).ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some(Resp {
-        status,
-        body: body.to_string(),
-    })
-}
-
-fn ping(addr: SocketAddr) -> Option<Duration> {
-    let started = Instant::now();
-    let r = request(addr, "GET", "/ping", &[], b"", Duration::from_secs(5))?;
-    (r.status == 200).then(|| started.elapsed())
-}
-
-fn post(addr: SocketAddr, content_type: &str, accept: Option<&str>, body: &str) -> Resp {
-    let mut h = vec![("Content-Type", content_type)];
-    if let Some(a) = accept {
-        h.push(("Accept", a));
-    }
-    request(
-        addr,
-        "POST",
-        "/invocations",
-        &h,
-        body.as_bytes(),
-        Duration::from_secs(60),
-    )
-    .expect("an answer within 60 s")
+        .start()
 }
 
 /// The demo bundle's request of defect 1: `demo:a` as a vector in Spark's text form, the
@@ -152,7 +30,7 @@ fn demo_vector_request(a: &str) -> String {
 #[test]
 fn a_small_request_declaring_a_huge_vector_neither_kills_nor_bloats_the_process() {
     // defect 1: size 2147483645 aborted on a 17 GB allocation; 10^8 answered 400 MB
-    let mut s = serve(&demo(), &[]);
+    let mut s = serve(&demo_bundle(), &[]);
     for size in ["2147483645", "100000000"] {
         let body = demo_vector_request(&format!("({size},[0],[1.0])"));
         assert!(body.len() < 400, "the request is small: {}", body.len());
@@ -216,7 +94,7 @@ fn a_small_request_declaring_a_huge_vector_neither_kills_nor_bloats_the_process(
 #[test]
 fn vector_sizes_never_wrap_and_never_answer_500() {
     // defect 2, with the default bound: each was a wrap (200), an abort or a 500
-    let mut s = serve(&demo(), &[]);
+    let mut s = serve(&demo_bundle(), &[]);
     for (text, needle) in [
         ("(4294967298,[0],[1.0])", "4294967298"),
         ("(99999999999,[0],[1.0])", "99999999999"),
@@ -237,7 +115,7 @@ fn vector_sizes_never_wrap_and_never_answer_500() {
 
     // with the bound raised to Spark's own (i32::MAX), i32::MAX itself parses; assembling two
     // more elements onto it passes i32::MAX: the record's error, naming the stage, not a 500
-    let mut s = serve(&demo(), &["--max-vector-size", "2147483647"]);
+    let mut s = serve(&demo_bundle(), &["--max-vector-size", "2147483647"]);
     let r = post(
         s.addr,
         "application/json",
@@ -279,7 +157,7 @@ fn vector_sizes_never_wrap_and_never_answer_500() {
 fn the_answer_size_is_bounded() {
     // a dense rendering of 1,000,002 zeros is ~4 MB: over a 1 MB answer limit, a 413
     let mut s = serve(
-        &demo(),
+        &demo_bundle(),
         &[
             "--max-dense-output-size",
             "2000000",
@@ -320,7 +198,7 @@ fn wide_request(extra: usize, tag: &str) -> String {
 #[test]
 fn wide_request_schemas_are_bounded_and_do_not_stall_the_serving_thread() {
     // defect 3: 16,000 extra columns took 20.8 s, and /ping on the same thread waited as long
-    let mut s = serve(&demo(), &[]);
+    let mut s = serve(&demo_bundle(), &[]);
     let baseline = post(s.addr, "application/json", None, &wide_request(0, "x"));
     assert_eq!(baseline.status, 200, "{}", baseline.body);
 
@@ -380,7 +258,7 @@ fn wide_request_schemas_are_bounded_and_do_not_stall_the_serving_thread() {
 
 #[test]
 fn messages_quote_values_short_and_name_the_right_place() {
-    let mut s = serve(&demo(), &[]);
+    let mut s = serve(&demo_bundle(), &[]);
     let schema = r#"{"input":[{"name":"demo:a","type":"double"},{"name":"demo:c","type":"double"},{"name":"demo:d","type":"double"}],"output":{"name":"demo:prediction","type":"double"}}"#;
 
     // a 5 MB field in a double column: the 400 quotes 100 characters of it
@@ -426,35 +304,15 @@ fn messages_quote_values_short_and_name_the_right_place() {
     assert!(s.alive());
 }
 
-const CAR_SCHEMA: &str = r#"{"input":[{"name":"buying","type":"string"},{"name":"maint","type":"string"},{"name":"doors","type":"string"},{"name":"persons","type":"string"},{"name":"lug_boot","type":"string"},{"name":"safety","type":"string"}],"output":{"name":"predicted_class","type":"string"}}"#;
-
 #[test]
 fn an_empty_csv_field_is_null_in_serve_and_score_alike() {
     // Spark's CSV reader (4.0.1, checked): an empty field, quoted or not, is null in every
     // column, strings included; the car model's StringIndexer (handleInvalid = error) then
     // fails on the NULL, where an empty string would be an unseen label
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(["serve", "--model"])
-        .arg(car_model())
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--threads", "1"])
-        .env("SAGEMAKER_SPARKML_SCHEMA", CAR_SCHEMA)
-        .env_remove("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT")
-        .env_remove("SAGEMAKER_BIND_TO_PORT")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let s = Served {
-        child,
-        addr: format!("127.0.0.1:{port}").parse().unwrap(),
-    };
-    let started = Instant::now();
-    while ping(s.addr).is_none() {
-        assert!(started.elapsed() < Duration::from_secs(30), "no /ping");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let s = ember_serve(&car_model())
+        .args(&["--threads", "1"])
+        .env("SAGEMAKER_SPARKML_SCHEMA", &car_schema())
+        .start();
     for record in [",med,4,2,big,high", "\"\",med,4,2,big,high"] {
         let r = post(s.addr, "text/csv", None, record);
         assert_eq!(r.status, 400, "{record}: {}", r.body);
@@ -466,30 +324,21 @@ fn an_empty_csv_field_is_null_in_serve_and_score_alike() {
     }
     drop(s);
 
-    let dir = std::env::temp_dir().join(format!("ember-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     for (name, row) in [
         ("unquoted", ",med,4,2,big,high"),
         ("quoted", "\"\",med,4,2,big,high"),
     ] {
-        let input = dir.join(format!("{name}.csv"));
-        std::fs::write(
-            &input,
-            format!("buying,maint,doors,persons,lug_boot,safety\n{row}\n"),
-        )
-        .unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_ember"))
-            .args(["score", "--quiet", "--model"])
-            .arg(car_model())
-            .arg("--input")
-            .arg(&input)
-            .arg("--output")
-            .arg(dir.join(format!("{name}.out.csv")))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let input = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&input, format!("{CAR_HEADER}\n{row}\n")).unwrap();
+        let out = ember_score(
+            &car_model(),
+            &[&input],
+            dir.path().join(format!("{name}.out.csv")),
+            &["--quiet"],
+        );
+        let stderr = &out.stderr;
         assert!(!out.status.success(), "{name}: {stderr}");
         assert!(stderr.contains("NULL value"), "{name}: {stderr}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

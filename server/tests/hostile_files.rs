@@ -5,89 +5,23 @@
 
 #![cfg(unix)]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::*;
 
-fn car_model() -> PathBuf {
-    repo().join("examples/car-evaluation/model")
-}
-
-fn car_input() -> PathBuf {
-    repo().join("examples/car-evaluation/input.csv")
-}
-
-/// The finished child's status, stdout and stderr; killed (and the test failed) after
-/// `limit`.
-fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String, String) {
-    let started = Instant::now();
-    // drain the pipes on threads so a chatty child cannot block on a full pipe
-    let mut out = child.stdout.take();
-    let mut err = child.stderr.take();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(o) = out.as_mut() {
-            let _ = o.read_to_string(&mut s);
-        }
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(e) = err.as_mut() {
-            let _ = e.read_to_string(&mut s);
-        }
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for ember") {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ember did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (status, out.join().unwrap(), err.join().unwrap())
-}
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the ember binary")
-}
-
-fn ember(args: &[&str]) -> (ExitStatus, String, String) {
-    finish(spawn(args), Duration::from_secs(120))
-}
-
+/// `ember score --model <the car example> --input <its input> --output <output> --quiet
+/// <extra>`.
 fn score_to(output: &str, extra: &[&str]) -> (ExitStatus, String, String) {
-    let model = car_model();
-    let input = car_input();
-    let mut args = vec![
-        "score",
-        "--quiet",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output,
-    ];
+    let mut args = vec!["--quiet"];
     args.extend_from_slice(extra);
-    ember(&args)
+    ember_score(&car_model(), &[&car_input()], output, &args).parts()
 }
 
 fn mkfifo(path: &Path) {
@@ -109,42 +43,21 @@ fn partials(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A copy of the car-evaluation model and the path of its root metadata file.
 fn model_copy(dir: &Path) -> (PathBuf, PathBuf) {
     let model = dir.join("model");
     copy_dir(&car_model(), &model);
-    let meta = std::fs::read_dir(model.join("metadata"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("part-")
-        })
-        .unwrap();
+    let meta = metadata_part(&model.join("metadata"));
     (model, meta)
 }
 
 fn inspect(model: &Path) -> (ExitStatus, String, String, Duration) {
     let started = Instant::now();
     let (status, out, err) = finish(
-        spawn(&["inspect", "--model", model.to_str().unwrap()]),
+        spawn_ember(&["inspect", "--model", model.to_str().unwrap()]),
         Duration::from_secs(30),
-    );
+    )
+    .parts();
     (status, out, err, started.elapsed())
 }
 
@@ -342,14 +255,14 @@ fn a_tar_gz_bomb_is_refused_at_once_with_bounded_memory() {
     write_tar_gz_bomb(&bomb, 3 << 10);
     assert!(std::fs::metadata(&bomb).unwrap().len() < 16 << 20);
     let started = Instant::now();
-    let mut child = spawn(&["inspect", "--model", bomb.to_str().unwrap()]);
+    let mut child = spawn_ember(&["inspect", "--model", bomb.to_str().unwrap()]);
     let pid = child.id();
     let mut peak = 0;
     while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(60) {
         peak = peak.max(peak_rss_kb(pid).unwrap_or(0));
         std::thread::sleep(Duration::from_millis(5));
     }
-    let (status, _, err) = finish(child, Duration::from_secs(5));
+    let (status, _, err) = finish(child, Duration::from_secs(5)).parts();
     let took = started.elapsed();
     assert!(!status.success(), "{err}");
     assert!(err.contains("root/bomb.bin"), "the entry is named: {err}");
@@ -363,8 +276,6 @@ fn a_tar_gz_bomb_is_refused_at_once_with_bounded_memory() {
 
 // ----------------------------------------------------------------------------------------
 // --output
-
-const HEADER: &str = "buying,maint,doors,persons,lug_boot,safety";
 
 #[test]
 fn output_fifo_is_streamed_into_and_stays_a_fifo() {
@@ -384,7 +295,11 @@ fn output_fifo_is_streamed_into_and_stays_a_fifo() {
         .recv_timeout(Duration::from_secs(30))
         .expect("the reader got the output")
         .unwrap();
-    assert!(got.starts_with(HEADER), "{}", &got[..got.len().min(200)]);
+    assert!(
+        got.starts_with(CAR_HEADER),
+        "{}",
+        &got[..got.len().min(200)]
+    );
     assert_eq!(got.lines().count(), 201, "header and 200 rows");
     assert!(
         std::fs::symlink_metadata(&fifo)
@@ -441,7 +356,7 @@ fn output_symlink_is_kept_and_its_target_replaced() {
     );
     assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("real.csv"));
     let scored = std::fs::read_to_string(&real).unwrap();
-    assert!(scored.starts_with(HEADER), "{scored}");
+    assert!(scored.starts_with(CAR_HEADER), "{scored}");
     assert_eq!(scored.lines().count(), 201);
     // a dangling link: its target is created, the link kept
     let dangling = tmp.path().join("dangling.csv");
@@ -455,7 +370,7 @@ fn output_symlink_is_kept_and_its_target_replaced() {
             .is_symlink()
     );
     let made = std::fs::read_to_string(tmp.path().join("made.csv")).unwrap();
-    assert!(made.starts_with(HEADER));
+    assert!(made.starts_with(CAR_HEADER));
     assert!(partials(tmp.path()).is_empty());
 }
 
@@ -511,17 +426,7 @@ fn signal_mid_run(signal: &str, expected_code: i32) {
     let out_dir = tmp.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
     let output = out_dir.join("scored.csv");
-    let model = car_model();
-    let child = spawn(&[
-        "score",
-        "--quiet",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let child = spawn_ember(&score_args(&car_model(), &[&input], &output, &["--quiet"]));
     // wait for the partial output to exist and hold bytes
     let started = Instant::now();
     loop {
@@ -537,12 +442,8 @@ fn signal_mid_run(signal: &str, expected_code: i32) {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    let sent = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let (status, _, err) = finish(child, Duration::from_secs(30));
+    send_signal(child.id(), signal);
+    let (status, _, err) = finish(child, Duration::from_secs(30)).parts();
     assert_eq!(status.code(), Some(expected_code), "{status:?}: {err}");
     assert!(err.contains("stopped by"), "{err}");
     assert!(partials(&out_dir).is_empty(), "{:?}", partials(&out_dir));
@@ -565,14 +466,15 @@ fn sigint_mid_run_removes_the_partial_output_and_exits_130() {
 #[test]
 fn model_files_over_the_model_file_limit_are_refused_naming_file_limit_and_flag() {
     // swModel.zip holds a 1.36 MB word2vec model.json
-    let bundle = repo().join("tests/fixtures/mleap-upstream/swModel.zip");
+    let bundle = root().join("tests/fixtures/mleap-upstream/swModel.zip");
     let (status, _, err) = ember(&[
         "inspect",
         "--model",
         bundle.to_str().unwrap(),
         "--max-model-file-mb",
         "1",
-    ]);
+    ])
+    .parts();
     assert!(!status.success(), "{err}");
     assert!(err.contains("w2v_cc7e8bcf0314.node/model.json"), "{err}");
     assert!(
@@ -580,7 +482,7 @@ fn model_files_over_the_model_file_limit_are_refused_naming_file_limit_and_flag(
         "{err}"
     );
     // the default limit loads it
-    let (status, _, err) = ember(&["inspect", "--model", bundle.to_str().unwrap()]);
+    let (status, _, err) = ember(&["inspect", "--model", bundle.to_str().unwrap()]).parts();
     assert!(status.success(), "{err}");
     // Spark metadata files are bounded by the same limit
     let model = car_model();
@@ -590,7 +492,8 @@ fn model_files_over_the_model_file_limit_are_refused_naming_file_limit_and_flag(
         model.to_str().unwrap(),
         "--max-model-file-mb",
         "0",
-    ]);
+    ])
+    .parts();
     assert!(!status.success(), "{err}");
     assert!(err.contains("metadata/part-"), "{err}");
     assert!(err.contains("--max-model-file-mb"), "{err}");

@@ -2,74 +2,22 @@
 //! named by its line (CSV, JSON lines) or row (Parquet) in its file, values are quoted short
 //! and on one line, and no message lists ember's internal columns.
 
+mod support;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
-
-/// Every run of the binary is killed after this long (the inputs here are tiny).
-const RUN_LIMIT: Duration = Duration::from_secs(120);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn car_model() -> PathBuf {
-    root().join("examples/car-evaluation/model")
-}
-
-fn demo_bundle() -> PathBuf {
-    root().join("tests/fixtures/mleap-upstream/demo.zip")
-}
-
-/// The car-evaluation columns, in the model's order.
-const CAR_HEADER: &str = "buying,maint,doors,persons,lug_boot,safety";
-const CAR_ROW: &str = "low,med,4,2,big,high";
+use support::*;
 
 /// Runs `ember score --model model --input <each> --output <dir>/out.csv --quiet`, bounded in
 /// time; returns (success, stderr).
 fn score(model: &Path, inputs: &[&Path], dir: &Path) -> (bool, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ember"));
-    cmd.arg("score").arg("--model").arg(model);
-    for i in inputs {
-        cmd.arg("--input").arg(i);
-    }
-    cmd.arg("--output")
-        .arg(dir.join("out.csv"))
-        .arg("--quiet")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run the ember binary");
-    // stderr is read on its own thread so that a large message cannot block the child
-    let mut pipe = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        std::io::Read::read_to_end(&mut pipe, &mut s).ok();
-        s
-    });
-    let deadline = Instant::now() + RUN_LIMIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ember score did not finish within {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stderr = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
-    (status.success(), stderr)
+    let run = ember_score(model, inputs, dir.join("out.csv"), &["--quiet"]);
+    (run.status.success(), run.stderr)
 }
 
 /// Scores one file that must fail; returns stderr.

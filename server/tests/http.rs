@@ -3,80 +3,18 @@
 //! Accept value, multi-record bodies, every error row, and predictions checked against Spark's
 //! output and `ember score`.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use arrow::array::{Array, AsArray};
-use common::*;
 use ember_server::serve::scorer::Coalesce;
 use ember_server::serve::{ServeConfig, Server};
-
-// ---------------------------------------------------------------------------------------------
-// a minimal HTTP/1.1 client: exact bytes and headers
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Resp {
-        status,
-        headers,
-        body: body.to_string(),
-    }
-}
-
-fn post(addr: SocketAddr, content_type: &str, accept: Option<&str>, body: &str) -> Resp {
-    let mut h = vec![("Content-Type", content_type)];
-    if let Some(a) = accept {
-        h.push(("Accept", a));
-    }
-    http(addr, "POST", "/invocations", &h, body.as_bytes())
-}
+use support::common::*;
+use support::*;
 
 // ---------------------------------------------------------------------------------------------
 // servers
@@ -102,7 +40,9 @@ fn empty_bundle() -> PathBuf {
     root().join("tests/fixtures/mleap-upstream/sagemaker-empty-pipeline")
 }
 
-fn car_model() -> PathBuf {
+/// The Spark fixture's car-evaluation model, whose outputs tests/fixtures/spark/car_evaluation
+/// holds.
+fn spark_car_model() -> PathBuf {
     root().join("tests/fixtures/spark/car_evaluation/model")
 }
 
@@ -170,7 +110,7 @@ const TEST_SCHEMA: &str = r#"{"input":[{"name":"test_name_1","type":"int"},{"nam
 const JSONL_SCHEMA: &str = r#"{"input":[{"name":"test_name_1","type":"int"},{"name":"test_name_2","type":"double"},{"name":"test_name_3","type":"string"}],"output":{"name":"test_name_3","type":"string"}}"#;
 const BASIC_SCHEMA: &str = r#"{"input":[{"name":"name_1","type":"int"},{"name":"name_2","type":"string"},{"name":"name_3","type":"double"}],"output":{"name":"name_3","type":"double"}}"#;
 
-fn car_schema(output: &str, ty: &str, structure: &str) -> String {
+fn car_schema_for(output: &str, ty: &str, structure: &str) -> String {
     let cols: Vec<String> = ["buying", "maint", "doors", "persons", "lug_boot", "safety"]
         .iter()
         .map(|c| format!(r#"{{"name":"{c}","type":"string"}}"#))
@@ -650,8 +590,8 @@ fn invalid_environment_schema_stops_start_up() {
         "{e}"
     );
     let e = start_err(config(
-        car_model(),
-        Some(&car_schema("nope", "double", "basic")),
+        spark_car_model(),
+        Some(&car_schema_for("nope", "double", "basic")),
         None,
     ));
     assert!(e.contains("'nope'"), "{e}");
@@ -675,8 +615,8 @@ fn predictions_equal_spark_and_ember_score() {
         read_parquet(&root().join("tests/fixtures/spark/car_evaluation/expected.parquet"));
     let rows = car_rows();
     let s = start(config(
-        car_model(),
-        Some(&car_schema("predicted_class", "string", "basic")),
+        spark_car_model(),
+        Some(&car_schema_for("predicted_class", "string", "basic")),
         None,
     ));
     // one multi-record request with all rows, and single-record requests for a few
@@ -701,19 +641,19 @@ fn predictions_equal_spark_and_ember_score() {
     }
     // probabilities: numerically equal to Spark's, textually equal to `ember score`
     let s = start(config(
-        car_model(),
-        Some(&car_schema("probability", "double", "vector")),
+        spark_car_model(),
+        Some(&car_schema_for("probability", "double", "vector")),
         None,
     ));
     let r = post(s.addr, "text/csv", None, &rows.join("\n"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("scored.csv");
-    let o = Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(["score", "--model", car_model().to_str().unwrap(), "--input"])
-        .arg(root().join("tests/fixtures/spark/car_evaluation/input.csv"))
-        .args(["--output", out.to_str().unwrap(), "--select", "probability"])
-        .output()
-        .unwrap();
+    let o = ember_score(
+        &spark_car_model(),
+        &[&root().join("tests/fixtures/spark/car_evaluation/input.csv")],
+        &out,
+        &["--select", "probability"],
+    );
     assert!(o.status.success());
     let scored: Vec<String> = csv::Reader::from_path(&out)
         .unwrap()
@@ -742,8 +682,8 @@ fn predictions_equal_spark_and_ember_score() {
 #[test]
 fn a_rejected_record_is_a_400_naming_record_stage_and_column() {
     let s = start(config(
-        car_model(),
-        Some(&car_schema("predicted_class", "string", "basic")),
+        spark_car_model(),
+        Some(&car_schema_for("predicted_class", "string", "basic")),
         None,
     ));
     let rows = car_rows();
@@ -790,8 +730,8 @@ fn coalesced_requests_each_get_their_own_answer() {
         .map(|l| l.unwrap().to_string())
         .collect();
     let mut c = config(
-        car_model(),
-        Some(&car_schema("predicted_class", "string", "basic")),
+        spark_car_model(),
+        Some(&car_schema_for("predicted_class", "string", "basic")),
         None,
     );
     c.coalesce = Coalesce::On {
@@ -849,57 +789,17 @@ fn coalesced_requests_each_get_their_own_answer() {
 // ---------------------------------------------------------------------------------------------
 // the binary: environment variables, start-up time, graceful shutdown
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn_serve(model: &std::path::Path, port: u16, schema: Option<&str>) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ember"));
-    cmd.args(["serve", "--model"])
-        .arg(model)
-        .args(["--host", "127.0.0.1"]);
-    cmd.env("SAGEMAKER_BIND_TO_PORT", port.to_string())
-        .env_remove("SAGEMAKER_SPARKML_SCHEMA")
-        .env_remove("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT");
-    if let Some(s) = schema {
-        cmd.env("SAGEMAKER_SPARKML_SCHEMA", s);
-    }
-    cmd.stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_ping(addr: SocketAddr, within: Duration) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < within {
-        if let Ok(mut s) = TcpStream::connect(addr) {
-            let _ = s.write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
-                return Some(started.elapsed());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    None
-}
-
 #[test]
 fn the_binary_serves_with_sagemaker_environment_and_shuts_down_gracefully() {
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let started = Instant::now();
-    let mut child = spawn_serve(
-        &car_model(),
-        port,
-        Some(&car_schema("predicted_class", "string", "basic")),
-    );
+    let mut s = ember_serve(&spark_car_model())
+        .port_from_env()
+        .env(
+            "SAGEMAKER_SPARKML_SCHEMA",
+            &car_schema_for("predicted_class", "string", "basic"),
+        )
+        .spawn();
+    let addr = s.addr;
     let ready = wait_ping(addr, Duration::from_secs(20)).expect("the server answers /ping");
     // generous in the debug build; the release figure is in the README
     assert!(
@@ -919,41 +819,37 @@ fn the_binary_serves_with_sagemaker_environment_and_shuts_down_gracefully() {
         .join("\n");
     let pending = std::thread::spawn(move || post(addr, "text/csv", None, &body));
     std::thread::sleep(Duration::from_millis(20));
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    s.term();
     let r = pending.join().unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.body.split('\n').count(), 60_000);
-    let status = child.wait().unwrap();
+    let status = s
+        .wait_exit(Duration::from_secs(60))
+        .expect("the server exits after SIGTERM");
     assert!(status.success(), "exit status {status:?}");
     assert!(TcpStream::connect(addr).is_err(), "no longer listening");
 }
 
 #[test]
 fn a_model_that_fails_to_load_stops_the_process() {
-    let port = free_port();
-    let mut child = spawn_serve(std::path::Path::new("/nonexistent/model"), port, None);
-    let status = child.wait().unwrap();
+    let exit = |s: &mut Serve| {
+        s.wait_exit(Duration::from_secs(60))
+            .expect("the server exits by itself")
+    };
+    let mut s = ember_serve(std::path::Path::new("/nonexistent/model"))
+        .port_from_env()
+        .spawn();
+    let status = exit(&mut s);
     assert!(!status.success());
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = s.stderr();
     assert!(err.contains("/nonexistent/model"), "{err}");
     // and an invalid schema in the environment
-    let mut child = spawn_serve(&car_model(), port, Some("{not json"));
-    assert!(!child.wait().unwrap().success());
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let mut s = ember_serve(&spark_car_model())
+        .port_from_env()
+        .env("SAGEMAKER_SPARKML_SCHEMA", "{not json")
+        .spawn();
+    assert!(!exit(&mut s).success());
+    let err = s.stderr();
     assert!(err.contains("SAGEMAKER_SPARKML_SCHEMA"), "{err}");
 }
 

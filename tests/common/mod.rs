@@ -1,4 +1,5 @@
-//! Shared helpers for ember's integration tests: fixture discovery and Spark-parity comparison.
+//! Shared helpers for ember's integration tests (the root crate's, and the server package's
+//! through server/tests/support): fixture discovery, model copies and Spark-parity comparison.
 #![allow(dead_code)]
 
 use std::fs::File;
@@ -22,6 +23,34 @@ pub fn root() -> PathBuf {
     } else {
         here.parent().unwrap().to_path_buf()
     }
+}
+
+/// Copies the directory tree `from` to `to` (created if missing), following no links.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The `part-*` file of a Spark `metadata/` directory (its one JSON line).
+pub fn metadata_part(metadata_dir: &Path) -> PathBuf {
+    std::fs::read_dir(metadata_dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", metadata_dir.display()))
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .unwrap_or_else(|| panic!("no part- file in {}", metadata_dir.display()))
 }
 
 /// Every Spark fixture case: tests/fixtures/spark (Spark 4.0.1) and tests/fixtures/spark35

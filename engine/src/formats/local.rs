@@ -95,8 +95,11 @@ pub(crate) fn file_limit_message(limit: u64) -> String {
     )
 }
 
-/// What a file system entry is, for messages.
-pub(crate) fn kind_name(t: &FileType) -> &'static str {
+/// What a file system entry is, as the object of "is" in a message: `"a FIFO"`,
+/// `"a character device"`, `"a block device"`, `"a socket"`, `"a directory"`, `"a symlink"`,
+/// `"a regular file"`, or `"not a regular file"` for anything else. Shared by the model
+/// readers and the command line's `--output` checks, so both name a file the same way.
+pub fn file_kind_name(t: &FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -182,7 +185,7 @@ impl ModelDir {
             };
             return Err(EmberError::format(
                 path,
-                format!("is {}{via}, not {want}", kind_name(&t)),
+                format!("is {}{via}, not {want}", file_kind_name(&t)),
             ));
         }
         Ok(meta)

@@ -4,3 +4,5 @@
 pub(crate) mod local;
 pub mod mleap;
 pub mod spark;
+
+pub use local::file_kind_name;

@@ -640,7 +640,7 @@ pub fn open_bundle(path: &Path, limits: BundleLimits) -> Result<Box<dyn BundleFi
             path,
             format!(
                 "is {}, not a regular file",
-                crate::formats::local::kind_name(&meta.file_type())
+                crate::formats::file_kind_name(&meta.file_type())
             ),
         ));
     }
