@@ -104,8 +104,8 @@ enum Command {
         /// Records per coalesced batch at most.
         #[arg(long, default_value_t = 1024)]
         coalesce_max_records: usize,
-        /// Serving threads, each with its own single-threaded runtime, listener (SO_REUSEPORT)
-        /// and batcher (default: one per core).
+        /// Serving threads, each with its own single-threaded runtime and batcher; one
+        /// listener, whose acceptor hands them connections round-robin (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
         // connection limits and timeouts (docs/SERVING.md, "Connections, timeouts and shutdown")

@@ -161,19 +161,6 @@ impl Resp {
     }
 }
 
-/// One request on a new connection, parsed; `None` when there is no whole answer within
-/// `timeout` (see [`send`]).
-pub fn try_http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    timeout: Duration,
-) -> Option<Resp> {
-    Resp::parse(&send(addr, method, path, headers, body, timeout)?)
-}
-
 /// One request on a new connection, parsed; fails the test without an answer within 60 s.
 pub fn http(
     addr: SocketAddr,
@@ -182,7 +169,9 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Resp {
-    try_http(addr, method, path, headers, body, Duration::from_secs(60))
+    send(addr, method, path, headers, body, Duration::from_secs(60))
+        .as_deref()
+        .and_then(Resp::parse)
         .unwrap_or_else(|| panic!("{method} {path}: no answer within 60 s"))
 }
 
@@ -198,7 +187,14 @@ pub fn post(addr: SocketAddr, content_type: &str, accept: Option<&str>, body: &s
 /// `GET /ping` once (5 s at most): how long a 200 took, or `None`.
 pub fn ping(addr: SocketAddr) -> Option<Duration> {
     let started = Instant::now();
-    let r = try_http(addr, "GET", "/ping", &[], b"", Duration::from_secs(5))?;
+    let r = Resp::parse(&send(
+        addr,
+        "GET",
+        "/ping",
+        &[],
+        b"",
+        Duration::from_secs(5),
+    )?)?;
     (r.status == 200).then(|| started.elapsed())
 }
 
