@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ember_udfs::standard_scaler::{StandardScaler as Scaler, StandardScalerUdf};
 
-use crate::stages::StageDecl;
+use crate::stages::{Origin, StageDecl};
 use crate::error::Result;
 use crate::formats::mleap::{Attributes, BundleFiles, MleapNode};
 use crate::formats::spark::{DataRow, SparkStageDir};
@@ -50,23 +50,45 @@ impl StandardScaler {
         }
     }
 
+    /// The stage, after checking that `mean` and `std` have one value per feature.
+    fn build(
+        at: &Origin,
+        input: String,
+        output: String,
+        (mean, std): (&[f64], &[f64]),
+        with_mean: bool,
+        with_std: bool,
+    ) -> Result<Arc<dyn Stage>> {
+        if mean.len() != std.len() {
+            return Err(at.error(
+                "mean",
+                format!("{} mean values but {} std values", mean.len(), std.len()),
+            ));
+        }
+        Ok(Arc::new(Self::new(
+            at.uid.clone(),
+            input,
+            output,
+            mean,
+            std,
+            with_mean,
+            with_std,
+        )))
+    }
+
     /// Loads a Spark-saved `StandardScalerModel` (`std`, `mean` vectors).
     pub fn from_spark(dir: &SparkStageDir) -> Result<Arc<dyn Stage>> {
         let data = dir.data()?;
         let row = DataRow::new(dir, &data);
         let (mean, std) = (row.vector("mean")?, row.vector("std")?);
-        if mean.len() != std.len() {
-            return Err(dir.param_error("mean", "mean and std differ in size"));
-        }
-        Ok(Arc::new(Self::new(
-            dir.uid.clone(),
+        Self::build(
+            &dir.into(),
             dir.required_string("inputCol")?,
             dir.required_string("outputCol")?,
-            &mean,
-            &std,
+            (&mean, &std),
             dir.bool_or("withMean", false)?,
             dir.bool_or("withStd", true)?,
-        )))
+        )
     }
 
     /// Loads MLeap's `standard_scaler` op: `mean` present iff withMean, `std` iff withStd.
@@ -74,22 +96,21 @@ impl StandardScaler {
         let mean = node.opt_attr("mean", Attributes::f64s)?;
         let std = node.opt_attr("std", Attributes::f64s)?;
         let size = match (&mean, &std) {
-            (Some(m), Some(s)) if m.len() != s.len() => {
-                return Err(node.error("mean", "mean and std differ in size"));
-            }
             (Some(v), _) | (None, Some(v)) => v.len(),
             (None, None) => return Err(node.error("std", "neither mean nor std is present")),
         };
         let zeros = vec![0.0; size];
-        Ok(Arc::new(Self::new(
-            node.name.clone(),
+        Self::build(
+            &node.into(),
             node.required_input("input")?,
             node.required_output("output")?,
-            mean.as_deref().unwrap_or(&zeros),
-            std.as_deref().unwrap_or(&zeros),
+            (
+                mean.as_deref().unwrap_or(&zeros),
+                std.as_deref().unwrap_or(&zeros),
+            ),
             mean.is_some(),
             std.is_some(),
-        )))
+        )
     }
 }
 
