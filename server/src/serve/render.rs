@@ -158,40 +158,27 @@ fn sparse_vector(
     Ok(())
 }
 
-/// Writes a vector as a JSON value: the array of its elements (zeros included), or a sparse
-/// vector larger than the dense limit as `{"size":n,"indices":[..],"values":[..]}`.
-fn vector_json(out: &mut String, v: &VectorRef<'_>, limits: &RenderLimits) -> Result<(), ApiError> {
+/// Writes a vector in brackets: `[elements]` (zeros included), or a sparse vector larger than
+/// the dense limit as `{"size":n,"indices":[..],"values":[..]}` (`json`) or
+/// `(size,[indices],[values])` (text, as inside an array).
+fn bracketed_vector(
+    out: &mut String,
+    v: &VectorRef<'_>,
+    json: bool,
+    limits: &RenderLimits,
+) -> Result<(), ApiError> {
     match *v {
         VectorRef::Sparse {
             size,
             indices,
             values,
         } if size > limits.max_dense_size => {
-            sparse_vector(out, size, indices, values, true, limits)
+            sparse_vector(out, size, indices, values, json, limits)
         }
         _ => {
             out.push('[');
-            dense_elements(out, v, ',', json_number, limits)?;
-            out.push(']');
-            Ok(())
-        }
-    }
-}
-
-/// Writes a vector inside an array as text: `[elements]` (zeros included), or a sparse vector
-/// larger than the dense limit as `(size,[indices],[values])`.
-fn vector_text(out: &mut String, v: &VectorRef<'_>, limits: &RenderLimits) -> Result<(), ApiError> {
-    match *v {
-        VectorRef::Sparse {
-            size,
-            indices,
-            values,
-        } if size > limits.max_dense_size => {
-            sparse_vector(out, size, indices, values, false, limits)
-        }
-        _ => {
-            out.push('[');
-            dense_elements(out, v, ',', write_java_double, limits)?;
+            let number: fn(&mut String, f64) = if json { json_number } else { write_java_double };
+            dense_elements(out, v, ',', number, limits)?;
             out.push(']');
             Ok(())
         }
@@ -205,43 +192,32 @@ fn vector(
     accept: Accept,
     limits: &RenderLimits,
 ) -> Result<(), ApiError> {
-    match *v {
+    // the text forms (Spark's sparse text, Java's number text) hold no character JSON needs
+    // escaped
+    let text = |out: &mut String, sep: char| match *v {
         VectorRef::Sparse {
             size,
             indices,
             values,
-        } if size > limits.max_dense_size => match accept {
-            Accept::Csv => sparse_vector(out, size, indices, values, false, limits),
-            Accept::JsonLines => {
-                out.push_str("{\"features\":");
-                vector_json(out, v, limits)?;
-                out.push('}');
-                Ok(())
-            }
-            // the text holds no character JSON needs escaped
-            Accept::JsonLinesText => {
-                out.push_str("{\"source\":\"");
-                sparse_vector(out, size, indices, values, false, limits)?;
-                out.push_str("\"}");
-                Ok(())
-            }
-        },
-        _ => match accept {
-            Accept::Csv => dense_elements(out, v, ',', write_java_double, limits),
-            Accept::JsonLines => {
-                out.push_str("{\"features\":");
-                vector_json(out, v, limits)?;
-                out.push('}');
-                Ok(())
-            }
-            // Java's number text holds no character JSON needs escaped
-            Accept::JsonLinesText => {
-                out.push_str("{\"source\":\"");
-                dense_elements(out, v, ' ', write_java_double, limits)?;
-                out.push_str("\"}");
-                Ok(())
-            }
-        },
+        } if size > limits.max_dense_size => {
+            sparse_vector(out, size, indices, values, false, limits)
+        }
+        _ => dense_elements(out, v, sep, write_java_double, limits),
+    };
+    match accept {
+        Accept::Csv => text(out, ','),
+        Accept::JsonLines => {
+            out.push_str("{\"features\":");
+            bracketed_vector(out, v, true, limits)?;
+            out.push('}');
+            Ok(())
+        }
+        Accept::JsonLinesText => {
+            out.push_str("{\"source\":\"");
+            text(out, ' ')?;
+            out.push_str("\"}");
+            Ok(())
+        }
     }
 }
 
@@ -329,7 +305,7 @@ pub fn render(
                         out.push(',');
                     }
                     match item_vector(i)? {
-                        Some(v) => vector_text(&mut out, &v, limits)?,
+                        Some(v) => bracketed_vector(&mut out, &v, false, limits)?,
                         None => inner.text(i, &mut out).map_err(err)?,
                     }
                     if out.len() > limits.max_response_bytes {
@@ -344,7 +320,7 @@ pub fn render(
                         out.push(',');
                     }
                     match item_vector(i)? {
-                        Some(v) => vector_json(&mut out, &v, limits)?,
+                        Some(v) => bracketed_vector(&mut out, &v, true, limits)?,
                         None => inner.json(i, &mut out).map_err(err)?,
                     }
                     if out.len() > limits.max_response_bytes {
@@ -361,7 +337,7 @@ pub fn render(
                     }
                     element.clear();
                     match item_vector(i)? {
-                        Some(v) => vector_text(&mut element, &v, limits)?,
+                        Some(v) => bracketed_vector(&mut element, &v, false, limits)?,
                         None => inner.text(i, &mut element).map_err(err)?,
                     }
                     line.push_str(&element);
