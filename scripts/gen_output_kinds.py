@@ -15,29 +15,17 @@ Usage (Java 17 on PATH; any of the project's venvs):
 import os
 import shutil
 import sys
-import tempfile
 
 from pyspark.ml.linalg import Vectors, VectorUDT
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, StructField, StructType
 
+from gen_spark_fixtures import single_file  # one Spark part file kept as `dest`
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "fixtures", "output-kinds")
 X = [0.5, 2.0, -1.5, 1e7, None, 3.25]
-
-
-def single_file(df, fmt, dest, **opts):
-    tmp = tempfile.mkdtemp(prefix="ember-kinds-")
-    out = os.path.join(tmp, "out")
-    w = df.coalesce(1).write.mode("overwrite")
-    for k, v in opts.items():
-        w = w.option(k, v)
-    getattr(w, fmt)(out)
-    parts = [p for p in os.listdir(out) if p.startswith("part-")]
-    assert len(parts) == 1, parts
-    shutil.move(os.path.join(out, parts[0]), dest)
-    shutil.rmtree(tmp)
 
 
 @F.udf(ArrayType(VectorUDT()))

@@ -390,19 +390,6 @@ impl Stage for Planned {
 // ------------------------------------------------------------------------------------------
 // helpers
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 fn si_keep() -> std::path::PathBuf {
     common::root().join("tests/fixtures/spark/si_keep")
 }
@@ -480,7 +467,7 @@ fn spark_wrapper(dir: &Path, inner_dir: &str) {
 fn a_spark_loader_returns_several_stages_from_nested_directories() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("wrapper");
-    copy_dir(&si_keep().join("model"), &dir.join("inner"));
+    common::copy_dir(&si_keep().join("model"), &dir.join("inner"));
     spark_wrapper(&dir, "inner");
     let mut registry = spark_registry();
     registry.push(("test.ember.Wrapper", SparkLoad::Many(wrapper_from_spark)));
@@ -515,7 +502,7 @@ fn an_mleap_loader_returns_several_stages_from_nested_nodes() {
     let fixture = si_keep().join("bundle");
     std::fs::create_dir_all(bundle.join("root")).unwrap();
     std::fs::copy(fixture.join("bundle.json"), bundle.join("bundle.json")).unwrap();
-    copy_dir(&fixture.join("root"), &bundle.join("root/inner"));
+    common::copy_dir(&fixture.join("root"), &bundle.join("root/inner"));
     let node = serde_json::json!({"name": "wrapper", "shape": {
         "inputs": [{"port": "input", "name": "color_idx"}],
         "outputs": [{"port": "output", "name": "copied"}]}});
