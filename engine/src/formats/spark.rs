@@ -16,7 +16,6 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, RecordBatch, RecordBatchReader};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Float64Type, Int8Type, Int32Type};
-use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::metadata::ParquetMetaData;
 use serde_json::{Map, Value};
@@ -308,10 +307,15 @@ impl SparkStageDir {
             // a FIFO or device named *.parquet is refused before it is opened, and a file over
             // the per-file limit before it is read
             let limit = self.limits.max_file_bytes;
-            let bytes = Bytes::from(self.model.read(f, limit)?);
-            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+            // read in place (the parquet crate reads the footer, then each chunk it needs)
+            let len = self.model.file(f)?;
+            if len > limit {
+                return Err(EmberError::format(f, file_limit_message(limit)));
+            }
+            let file = fs::File::open(f).map_err(io_err(f))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
                 .map_err(|e| EmberError::format(f, format!("unreadable Parquet: {e}")))?;
-            check_parquet_layout(builder.metadata(), bytes.len() as u64, limit)
+            check_parquet_layout(builder.metadata(), len, limit)
                 .map_err(|m| EmberError::format(f, format!("unreadable Parquet: {m}")))?;
             let reader = builder
                 .build()
